@@ -1,0 +1,1 @@
+"""Qt-free domain layer: the case file, its schema, ingest, queries, features and detection."""

@@ -1,0 +1,1 @@
+"""Imports every preset module so each registers itself; order here is detection order."""
