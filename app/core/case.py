@@ -40,8 +40,6 @@ def _create_v1(con: sqlite3.Connection) -> None:
         con.execute(str(CreateTable(table).compile(engine)))
         for index in table.indexes:
             con.execute(str(CreateIndex(index).compile(engine)))
-    for index in schema.EVENT_INDEXES:
-        con.execute(str(CreateIndex(index).compile(engine)))
 
 
 #: MIGRATIONS[v] turns a version-v file into version v+1; run in order inside one transaction

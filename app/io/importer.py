@@ -1,0 +1,275 @@
+"""Import one export file into a case: sniff, choose a preset or a column mapping, stream, store.
+
+This is the one path both the CLI and the window use. It decides how to read the file from
+its first batch (a preset recognised from content, or a generic mapping guessed from column
+names and overridden by ``--map``), refuses before touching the case when the file cannot be
+used at all, skips a file already imported (same sha256) unless forced, and streams the rest
+through :class:`app.core.ingest.CaseWriter`, which makes the import one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from app.core.canonical import FIELDS
+from app.core.case import Case
+from app.core.errors import ImportCancelled, InputError
+from app.core.ingest import CaseWriter, ImportStats
+
+from . import presets
+from .mapping import flatten_record, resolve_mapping
+from .opener import Sniffed, sniff
+from .presets.base import Preset, RecordError
+from .readers import RAW_LIMIT, SourceBatch, open_batches
+
+__all__ = ["import_file", "ImportResult", "CONTAINER_FORMATS", "format_names", "file_sha256"]
+
+CONTAINER_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
+ENRICH_KEYS = ("request_id",)
+_SAMPLE = 200
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    format: str
+    mapping: dict[str, Any]
+    stats: ImportStats = field(default_factory=ImportStats)
+    duplicate_of: dict[str, Any] | None = None  # set when skipped as already imported
+
+    @property
+    def skipped(self) -> bool:
+        return self.duplicate_of is not None
+
+
+def format_names() -> list[str]:
+    return list(CONTAINER_FORMATS) + presets.names()
+
+
+def file_sha256(path: Path, chunk: int = 4 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _stringify(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _canonical_from_records(rows: list[dict[str, Any]]) -> pa.Table:
+    present = [f for f in FIELDS if any(f in r for r in rows)]
+    for req in ("account", "timestamp"):
+        if req not in present:
+            present.append(req)
+    return pa.table({f: pa.array([_stringify(r.get(f)) for r in rows], type=pa.string()) for f in present})
+
+
+class _Plan:
+    """How to turn this file's batches into canonical tables."""
+
+    def __init__(self, path: Path, sniffed: Sniffed, first: SourceBatch, fmt: str | None,
+                 overrides: dict[str, str], enrich_by: str | None):
+        self.path, self.sniffed, self.overrides = path, sniffed, overrides
+        self.preset: Preset | None = None
+        self.mapping: dict[str, str] = {}
+        tabular = first.table is not None
+        container = "csv" if tabular else "json"
+        if tabular:
+            sample = first.table.slice(0, _SAMPLE).to_pylist()
+            columns = first.table.column_names
+        else:
+            sample = (first.records or [])[:_SAMPLE]
+            columns = _json_columns(sample)
+        if fmt and fmt not in CONTAINER_FORMATS:
+            self.preset = presets.get(fmt)
+            if self.preset.container != container:
+                raise InputError(f"{path}: --format {fmt} reads {self.preset.container.upper()} "
+                                 f"records, but this file holds {sniffed.container.upper()}")
+        elif not fmt and sample:
+            self.preset = presets.detect(sample, container)
+        if self.preset is not None:
+            self.name = self.preset.name
+            if overrides:
+                missing = [s for s in overrides if not any(s in flatten_record(r) for r in sample)]
+                if missing:
+                    raise InputError(f"{path}: --map names a field not in these records: {', '.join(missing)}")
+            return
+        self.name = "tsv" if tabular and sniffed.delimiter == "\t" else sniffed.container
+        if not columns:
+            raise InputError(f"{path}: no records found")
+        if enrich_by:
+            overrides = dict(overrides)
+            self.mapping = _enrich_mapping(columns, overrides, path)
+        else:
+            self.mapping = resolve_mapping(columns, overrides, str(path))
+
+    def describe(self) -> dict[str, Any]:
+        if self.preset is not None:
+            return {"preset": self.preset.name, "sources": self.preset.sources,
+                    "missing": list(self.preset.missing), "overrides": self.overrides}
+        return {"columns": self.mapping}
+
+    def canonical(self, batch: SourceBatch, writer: CaseWriter) -> tuple[pa.Table, np.ndarray, Callable]:
+        """Canonical table, record numbers and a raw-text lookup for one batch."""
+        if batch.table is not None and self.preset is None:
+            t = batch.table
+            cols = {f: t.column(src) for src, f in self.mapping.items()}
+            numbers = np.arange(batch.first_record, batch.first_record + t.num_rows)
+            return pa.table(cols), numbers, lambda i: json.dumps(t.slice(i, 1).to_pylist()[0],
+                                                                 ensure_ascii=False, default=str)
+        if batch.table is not None:
+            records = batch.table.to_pylist()
+            numbers_in = list(range(batch.first_record, batch.first_record + len(records)))
+        else:
+            records, numbers_in = batch.records or [], batch.record_numbers or []
+        rows: list[dict[str, Any]] = []
+        kept_numbers: list[int] = []
+        kept_raw: list[dict[str, Any]] = []
+        for rec, no in zip(records, numbers_in):
+            if self.preset is None:
+                flat = flatten_record(rec)
+                rows.append({f: flat.get(src) for src, f in self.mapping.items()})
+            else:
+                try:
+                    out = self.preset.convert(rec)
+                except RecordError as exc:
+                    writer.reject(no, str(exc), json.dumps(rec, ensure_ascii=False, default=str))
+                    continue
+                except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                    writer.reject(no, f"cannot read this {self.preset.name} record ({type(exc).__name__}: {exc})",
+                                  json.dumps(rec, ensure_ascii=False, default=str))
+                    continue
+                if out is None:
+                    writer.skip()
+                    continue
+                if self.overrides:
+                    flat = flatten_record(rec)
+                    for src, f in self.overrides.items():
+                        out[f] = flat.get(src)
+                rows.append(out)
+            kept_numbers.append(no)
+            kept_raw.append(rec)
+        table = _canonical_from_records(rows) if rows else pa.table({"account": pa.array([], pa.string()),
+                                                                       "timestamp": pa.array([], pa.string())})
+        return table, np.asarray(kept_numbers, dtype=np.int64), lambda i: json.dumps(
+            kept_raw[i], ensure_ascii=False, default=str)
+
+
+def _json_columns(records: list[dict[str, Any]]) -> list[str]:
+    cols: dict[str, None] = {}
+    for r in records:
+        for k in flatten_record(r):
+            cols.setdefault(k, None)
+    return list(cols)
+
+
+def _enrich_mapping(columns: list[str], overrides: dict[str, str], path: Path) -> dict[str, str]:
+    from .mapping import guess_mapping
+
+    mapping = {s: f for s, f in guess_mapping(columns).items() if f not in overrides.values()}
+    mapping.update(overrides)
+    if "request_id" not in mapping.values():
+        raise InputError(f"{path}: --enrich-by request_id needs a request id column "
+                         f"(columns: {', '.join(columns[:40])}); name it with --map COLUMN=request_id")
+    if not ({"ip", "user_agent"} & set(mapping.values())):
+        raise InputError(f"{path}: nothing to enrich with: no client IP or user-agent column")
+    return mapping
+
+
+def _first_batch(source) -> tuple[SourceBatch | None, Iterator[SourceBatch]]:
+    """The first batch with rows (carrying the rejects met before it), and the rest."""
+    it = iter(source)
+    early: list[tuple[int, str, str]] = []
+    for batch in it:
+        if batch.rows:
+            batch.rejects = early + batch.rejects
+            return batch, it
+        early.extend(batch.rejects)
+    return (SourceBatch(first_record=1, records=[], rejects=early) if early else None), it
+
+
+def import_file(case: Case, path: str | Path, fmt: str | None = None,
+                mapping: dict[str, str] | None = None, force: bool = False,
+                enrich_by: str | None = None,
+                progress: Callable[[int, float], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> ImportResult:
+    """Import ``path`` into ``case``.
+
+    Parameters
+    ----------
+    fmt : str, optional
+        A preset name (``bedrock``, ``litellm``...) or a container (``csv``, ``jsonl``...);
+        detected from content when omitted.
+    mapping : dict, optional
+        ``{source_column: canonical_field}`` overrides of the guessed mapping.
+    force : bool
+        Import even if a file with the same sha256 was imported before.
+    enrich_by : {"request_id"}, optional
+        Do not add events: fill in client IP and user agent of events with the same request id.
+    progress : callable(rows_read, fraction_of_file)
+    cancelled : callable() -> bool
+        Checked between batches; when it returns True the import is rolled back and
+        :class:`ImportCancelled` is raised.
+    """
+    path = Path(path)
+    overrides = dict(mapping or {})
+    if fmt is not None and fmt not in format_names():
+        raise InputError(f"unknown format {fmt!r}; choose one of: {', '.join(format_names())}")
+    if enrich_by is not None and enrich_by not in ENRICH_KEYS:
+        raise InputError(f"--enrich-by {enrich_by!r}: only {', '.join(ENRICH_KEYS)} is supported")
+    sniffed = sniff(path)
+    if fmt in ("csv", "tsv") and sniffed.container != "csv" or fmt in ("jsonl", "json", "parquet") \
+            and sniffed.container != fmt:
+        raise InputError(f"{path}: --format {fmt} given, but the file holds {sniffed.container}")
+    sha = file_sha256(path)
+    mode = "enrich" if enrich_by else "append"
+    with case.engine.connect() as conn:
+        prev = conn.exec_driver_sql(
+            "SELECT id, file_name, finished_at FROM imports WHERE sha256 = ? AND mode = ? "
+            "AND finished_at IS NOT NULL ORDER BY id LIMIT 1", (sha, mode)).first()
+    source = open_batches(path, sniffed)
+    first, rest = _first_batch(source)
+    if first is None or not first.rows:
+        raise InputError(f"{path}: no readable records (every record was malformed)" if first
+                         else f"{path}: no records found")
+    plan = _Plan(path, sniffed, first, fmt, overrides, enrich_by)
+    result = ImportResult(path=path, format=plan.name, mapping=plan.describe())
+    if prev is not None and not force:
+        result.duplicate_of = {"import_id": prev[0], "file_name": prev[1], "finished_at": prev[2]}
+        return result
+    provenance = {"file_name": path.name, "file_path": str(path.resolve()), "file_size": path.stat().st_size,
+                  "sha256": sha, "format": plan.name, "mapping": plan.describe()}
+    expected = path.stat().st_size // 150
+    with case.raw() as con, CaseWriter(con, provenance, case.prompt_cap, expected, mode) as writer:
+        batch: SourceBatch | None = first
+        while batch is not None:
+            if cancelled is not None and cancelled():
+                raise ImportCancelled(f"{path}: import cancelled; the case is unchanged")
+            for no, reason, raw in batch.rejects:
+                writer.reject(no, reason, raw)
+            if batch.rows:
+                canon, numbers, raw_of = plan.canonical(batch, writer)
+                (writer.enrich if enrich_by else writer.add)(canon, numbers, raw_of)
+            if progress is not None:
+                progress(writer.stats.rows_read, source.fraction_done())
+            batch = next(rest, None)
+        result.stats = writer.stats
+    return result
