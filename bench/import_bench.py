@@ -1,0 +1,165 @@
+"""Import benchmark: Hydrascope's importer against the sqlite3 shell and sqlite-utils, same file, same run.
+
+Usage (from the checkout, with .venv installed)::
+
+    .venv/bin/python bench/import_bench.py --rows 1000000 5000000 --repeat 3
+
+For each size it writes a canonical CSV with the simulator (cached under bench/out/), then
+imports it N times with ``hydrascope import`` into a fresh case and, in the same run, loads it
+with the sqlite3 shell's ``.import`` (plain and into a typed table with 64 KB pages) and with
+``sqlite-utils insert --csv`` (installed into a scratch venv at bench/out/peer-venv, never into
+the project). Each tool runs as its own process; wall time and peak RSS come from ``wait4``.
+Prints a table of medians and the ratio of Hydrascope's rows/s to the sqlite3 shell's.
+sqlite-utils is slow (a few thousand rows/s), so it gets at most ``--peer-rows`` rows (a prefix
+of the same file) and its rows/s is reported for that prefix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+PY = sys.executable
+
+TYPED_SCHEMA = """CREATE TABLE events(account TEXT, timestamp TEXT, org TEXT, api_key TEXT, ip TEXT,
+user_agent TEXT, model TEXT, prompt TEXT, response TEXT, input_tokens INTEGER, output_tokens INTEGER,
+status INTEGER, latency_ms INTEGER, request_id TEXT);"""
+
+
+def run(cmd: list[str], **kw) -> tuple[float, int, int]:
+    """(seconds, peak RSS in MB, exit code) of one child process."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    _, status, usage = os.wait4(p.pid, 0)
+    secs = time.perf_counter() - t0
+    err = p.stderr.read().decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        print(f"  ! {' '.join(cmd[:3])} exited {code}: {err.strip()[-300:]}", file=sys.stderr)
+    return secs, usage.ru_maxrss // 1024, code
+
+
+def make_csv(rows: int) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"events_{rows}.csv"
+    if path.exists():
+        return path
+    preset = "medium" if rows <= 1_000_000 else "large"
+    tmp = OUT / f"sim_{preset}.csv"
+    if not tmp.exists():
+        print(f"generating {preset} with the simulator ...", flush=True)
+        subprocess.run([PY, "-m", "app", "simulate", "--preset", preset, "--seed", "1", "--out", str(tmp)],
+                       check=True, cwd=ROOT)
+    with open(tmp, "rb") as src, open(path, "wb") as dst:  # exactly `rows` data rows
+        dst.write(src.readline())
+        import csv
+        import io
+
+        reader = csv.reader(io.TextIOWrapper(src, encoding="utf-8", newline=""))
+        writer = csv.writer(io.TextIOWrapper(dst, encoding="utf-8", newline="", write_through=True),
+                            lineterminator="\n")
+        for i, row in enumerate(reader):
+            if i >= rows:
+                break
+            writer.writerow(row)
+    return path
+
+
+def prefix_csv(path: Path, rows: int) -> Path:
+    out = path.with_name(f"{path.stem}_first{rows}.csv")
+    if not out.exists():
+        import csv
+        import io
+
+        with open(path, encoding="utf-8", newline="") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            r, w = csv.reader(src), csv.writer(dst, lineterminator="\n")
+            for i, row in enumerate(r):
+                if i > rows:
+                    break
+                w.writerow(row)
+    return out
+
+
+def peer_venv() -> Path | None:
+    venv = OUT / "peer-venv"
+    exe = venv / "bin" / "sqlite-utils"
+    if not exe.exists():
+        subprocess.run([PY, "-m", "venv", str(venv)], check=True)
+        r = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "sqlite-utils==4.2.1"])
+        if r.returncode != 0:
+            return None
+    return exe
+
+
+def fresh(path: Path) -> Path:
+    for suffix in ("", "-journal", "-wal"):
+        p = Path(str(path) + suffix)
+        if p.exists():
+            p.unlink()
+    return path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--peer-rows", type=int, default=200_000)
+    ap.add_argument("--no-sqlite-utils", action="store_true")
+    args = ap.parse_args()
+    sqlite3_shell = shutil.which("sqlite3")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"sqlite3 shell {subprocess.run([sqlite3_shell, '--version'], capture_output=True, text=True).stdout.split()[0] if sqlite3_shell else 'missing'}")
+    hs = str(ROOT / ".venv" / "bin" / "hydrascope") if (ROOT / ".venv" / "bin" / "hydrascope").exists() else None
+    sqlite_utils = None if args.no_sqlite_utils else peer_venv()
+    db = OUT / "bench.db"
+    results = []
+    for rows in args.rows:
+        csv_path = make_csv(rows)
+        size_mb = csv_path.stat().st_size / 1e6
+        print(f"\n{rows:,} rows, {size_mb:,.0f} MB CSV", flush=True)
+        tools = {
+            "hydrascope import": lambda: run([hs or PY, *([] if hs else ["-m", "app"]), "import", str(csv_path),
+                                              "--case", str(fresh(db))]),
+            "sqlite3 .import": lambda: run([sqlite3_shell, str(fresh(db)), ".mode csv",
+                                            f".import {csv_path} events"]),
+            "sqlite3 .import typed 64K": lambda: run([sqlite3_shell, str(fresh(db)), "PRAGMA page_size=65536;",
+                                                      TYPED_SCHEMA, ".mode csv",
+                                                      f".import --skip 1 {csv_path} events"]),
+        }
+        if sqlite_utils:
+            pref = prefix_csv(csv_path, min(rows, args.peer_rows))
+            tools[f"sqlite-utils insert (first {min(rows, args.peer_rows):,} rows)"] = lambda: run(
+                [str(sqlite_utils), "insert", str(fresh(db)), "events", str(pref), "--csv"])
+        for name, fn in tools.items():
+            n = min(rows, args.peer_rows) if name.startswith("sqlite-utils") else rows
+            reps = 1 if name.startswith("sqlite-utils") else args.repeat
+            secs, rss = [], []
+            for _ in range(reps):
+                s, m, code = fn()
+                if code == 0:
+                    secs.append(s)
+                    rss.append(m)
+            if not secs:
+                continue
+            med = statistics.median(secs)
+            results.append((rows, name, n / med, med, max(rss), len(secs)))
+            print(f"  {name:<44} {n / med:>10,.0f} rows/s  {med:7.1f} s  peak {max(rss):>6,} MB  (median of {len(secs)})",
+                  flush=True)
+        base = {r[1]: r[2] for r in results if r[0] == rows}
+        if "hydrascope import" in base and "sqlite3 .import" in base:
+            print(f"  ratio hydrascope / sqlite3 shell: {base['hydrascope import'] / base['sqlite3 .import']:.2f}x")
+    fresh(db)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The CLI's import/info/accounts commands on a real case file, and its error contract."""
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+
+from app.cli import main
+from tests.io.test_importer import ROWS, write_csv
+
+
+def test_import_info_accounts(tmp_path, capsys):
+    src = write_csv(tmp_path / "log.csv")
+    case = tmp_path / "c.hscase"
+    assert main(["import", str(src), "--case", str(case)]) == 0
+    out = capsys.readouterr().out
+    assert "6 records read, 3 stored, 3 rejected" in out
+    assert "missing account" in out
+    assert main(["info", str(case), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["events"], info["accounts"], info["rejected"]) == (3, 2, 3)
+    assert info["imports"][0]["file_name"] == "log.csv"
+    assert main(["info", str(case)]) == 0
+    assert "2026-05-01 10:00:00 .. 2026-05-01 11:15:00 UTC" in capsys.readouterr().out
+    out_csv = tmp_path / "acc.csv"
+    assert main(["accounts", str(case), "--out", str(out_csv)]) == 0
+    rows = list(csv.DictReader(out_csv.open()))
+    assert rows[0] == {"account": "acct-a", "events": "2", "first_seen_utc": "2026-05-01 10:00:00",
+                       "last_seen_utc": "2026-05-01 10:30:00"}
+    assert main(["import", str(src), "--case", str(case)]) == 0
+    assert "already imported as import #1" in capsys.readouterr().out
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    bad = tmp_path / "photo.bin"
+    bad.write_bytes(b"\x89PNG\x00\x00\x00binary")
+    case = tmp_path / "c.hscase"
+    assert main(["import", str(bad), "--case", str(case)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "photo.bin" in err and "Traceback" not in err
+    assert not case.exists()  # refused before the case was even created
+    assert main(["import", str(write_csv(tmp_path / "x.csv")), "--case", str(case), "--map", "x=nope"]) == 2
+    assert "unknown field 'nope'" in capsys.readouterr().err
+    assert main(["info", str(tmp_path / "missing.hscase")]) == 2
+
+
+def test_kill_during_import_leaves_case_as_before(tmp_path):
+    """SIGKILL in the middle of a large import: the next open rolls the journal back."""
+    case = tmp_path / "k.hscase"
+    assert main(["import", str(write_csv(tmp_path / "small.csv", ROWS[:3])), "--case", str(case)]) == 0
+    big = write_csv(tmp_path / "big.csv", [[f"acct-{i % 997}", f"2026-05-0{1 + i % 9}T10:00:00Z", f"10.0.{i % 250}.{i % 199}",
+                                            "ua", "m", f"prompt number {i} about things", "resp", "5", "7", "200",
+                                            f"id{i}"] for i in range(600_000)])
+    proc = subprocess.Popen([sys.executable, "-m", "app", "import", str(big), "--case", str(case)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    journal = case.with_name(case.name + "-journal")
+    deadline = time.time() + 60
+    while time.time() < deadline and not journal.exists():  # wait until it is writing
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert proc.poll() is None, "import finished before it could be killed; make the file bigger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    import sqlite3
+
+    con = sqlite3.connect(case)
+    assert con.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM imports").fetchone()[0] == 1
+    assert con.execute("SELECT sum(events) FROM accounts").fetchone()[0] == 3
+    con.close()
