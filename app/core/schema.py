@@ -191,3 +191,5 @@ DIMENSION_TABLES = {
     "user_agents": user_agents,
     "models": models,
 }
+
+from . import schema_analysis  # noqa: E402,F401  (analysis tables)

@@ -1,0 +1,260 @@
+"""The detection entry points the CLI and the window call: analyze, then read results.
+
+``analyze`` runs the whole pipeline (columns -> template families -> features -> links ->
+Leiden -> scores -> mixed accounts) and stores everything in the case in one transaction at
+the end; the read functions only query the stored tables, so they are instant and work on a
+case analysed earlier or by a colleague.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+
+import app
+
+from .columns import load_columns
+from .config import DetectionConfig, load_config
+from .errors import AnalysisCancelled, DetectionError
+from .families import families_from_simhash, template_simhashes
+from .features import compute_features
+from .graph import communities
+from .linking import Links, build_links, cohort_links, lockstep_links
+from .mixed import find_mixed
+from .pairs import distinct_pairs
+from .scoring import score_clusters
+from .store import write_results
+
+__all__ = ["AnalysisSummary", "ClusterInfo", "analyze", "list_clusters", "suspicious_accounts",
+           "mixed_accounts", "analysis_is_current", "release_timestamp", "last_config"]
+
+
+@dataclass
+class AnalysisSummary:
+    """What one analysis run found (the full results are in the case)."""
+
+    run_id: int
+    accounts: int
+    events: int
+    clusters: int
+    flagged: int
+    suspicious: int
+    mixed: int
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ClusterInfo:
+    """A stored cluster: ``signals`` maps name -> (value, contribution)."""
+
+    id: int
+    accounts: int
+    events: int
+    score: float
+    flagged: bool
+    families: list[str]
+    reasons: list[str]
+    signals: dict[str, tuple[float, float]]
+    details: dict[str, str]
+
+
+def release_timestamp(case) -> int | None:
+    """The analyst's release date (case meta ``release_date``) as UTC epoch seconds.
+
+    Accepts ``YYYY-MM-DD``, an ISO 8601 date-time (UTC when no offset) or epoch milliseconds.
+
+    Raises
+    ------
+    DetectionError
+        The stored value is none of those.
+    """
+    raw = case.get_meta("release_date")
+    if raw is None or not str(raw).strip():
+        return None
+    raw = str(raw).strip()
+    if raw.lstrip("-").isdigit():
+        return int(raw) // 1000
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise DetectionError(f"{case.path}: release_date {raw!r} is not a date "
+                             "(use YYYY-MM-DD or an ISO 8601 time)") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return int(when.timestamp())
+
+
+def analyze(case, config: DetectionConfig | None = None,
+            progress: Callable[[float, str], None] | None = None,
+            cancelled: Callable[[], bool] | None = None) -> AnalysisSummary:
+    """Detect coordinated campaigns in ``case`` and store the results in it.
+
+    Parameters
+    ----------
+    case : app.core.case.Case
+    config : DetectionConfig, optional
+        The bundled ``resources/rules/detection.json`` when omitted.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+    cancelled : callable, optional
+        Checked between steps; when it returns true :class:`AnalysisCancelled` is raised and
+        the previous results stay in the case.
+
+    Returns
+    -------
+    AnalysisSummary
+    """
+    cfg = config or load_config()
+    started = time.time()
+    timings: dict[str, float] = {}
+    mark = [started]
+
+    def step(fraction: float, message: str, name: str | None = None) -> None:
+        now = time.time()
+        if name:
+            timings[name] = now - mark[0]
+        mark[0] = now
+        if cancelled is not None and cancelled():
+            raise AnalysisCancelled("analysis cancelled; the previous results are unchanged")
+        if progress is not None:
+            progress(fraction, message)
+
+    data_version = case.get_meta("data_version")
+    release_ts = release_timestamp(case)
+    step(0.0, "reading events")
+    read_progress = None if progress is None else (lambda f, m: progress(0.4 * f, m))
+    cols = load_columns(case, read_progress, cancelled)
+    step(0.4, "grouping near-duplicate templates", "read")
+    simhash, known = template_simhashes(case, cols.template_ids)
+    fam_of_template = families_from_simhash(simhash, known, cfg.simhash_max_distance,
+                                            cfg.simhash_window)
+    family = fam_of_template[cols.template]
+    n_fam = int(fam_of_template.max()) + 1
+    step(0.45, "computing account features", "families")
+    pairs = {
+        "ip": distinct_pairs(cols.account, cols.ip),
+        "prefix": distinct_pairs(cols.account, cols.prefix),
+        "ua": distinct_pairs(cols.account, cols.ua),
+        "org": distinct_pairs(cols.account, cols.org),
+        "api_key": distinct_pairs(cols.account, cols.key),
+        "family": distinct_pairs(cols.account, family, n_fam),
+    }
+    features = compute_features(cols, family, pairs, cfg.shift_hours, release_ts)
+    step(0.55, "linking accounts", "features")
+    links = build_links(pairs, cfg)
+    lock, _ = lockstep_links(cols.account, family, cols.ts, cfg)
+    fp = pairs["family"]
+    main_family = np.zeros(cols.n_accounts, dtype=np.int64)
+    shared = fp.pair_degree() >= 2
+    if shared.any():  # the account's most used family among those others use too
+        order = np.lexsort((-fp.events[shared], fp.account[shared]))
+        acc_sorted = fp.account[shared][order]
+        first = np.ones(acc_sorted.size, dtype=bool)
+        first[1:] = acc_sorted[1:] != acc_sorted[:-1]
+        main_family[acc_sorted[first]] = fp.value[shared][order][first]
+    cohort = cohort_links(features["first_seen"] // 1000, main_family, fp.degree, cfg)
+    links = Links.concat([links, lock, cohort])
+    step(0.75, "finding communities", "links")
+    u, v, w = links.combined(cols.n_accounts)
+    labels = communities(cols.n_accounts, u, v, w, cfg.leiden_iterations, cfg.leiden_resolution)
+    step(0.85, "scoring clusters", "communities")
+    result = score_clusters(labels, cols, family, pairs, links, features, cfg, release_ts)
+    flagged_member = np.zeros(cols.n_accounts, dtype=bool)
+    for res in result.clusters:
+        if res.flagged:
+            flagged_member[res.members] = True
+    suspicious = flagged_member & (result.account_score >= cfg.account_threshold)
+    mixed = find_mixed(result, fp, features["events"], suspicious, cfg.mixed_min_share,
+                       cfg.mixed_max_share, cfg.mixed_min_events)
+    step(0.95, "saving results", "scoring")
+    run_id = write_results(case, cols.account_ids, features, result, mixed, suspicious, cfg,
+                           int(started * 1000), data_version, cols.n_events, timings,
+                           app.__version__)
+    timings["save"] = time.time() - mark[0]
+    if progress is not None:
+        progress(1.0, "analysis finished")
+    return AnalysisSummary(
+        run_id=run_id, accounts=cols.n_accounts, events=cols.n_events,
+        clusters=len(result.clusters), flagged=sum(r.flagged for r in result.clusters),
+        suspicious=int(suspicious.sum()), mixed=len(mixed), seconds=time.time() - started,
+        timings=timings)
+
+
+def _query(case, sql: str, params: tuple = ()) -> list[tuple]:
+    with case.raw() as con:
+        return con.execute(sql, params).fetchall()
+
+
+def last_config(case) -> DetectionConfig | None:
+    """The config of the stored analysis run (None when the case was never analysed)."""
+    rows = _query(case, "SELECT config FROM analysis_runs ORDER BY id DESC LIMIT 1")
+    if not rows:
+        return None
+    defaults = DetectionConfig()
+    data = json.loads(rows[0][0])
+    return defaults.with_(**{k: v for k, v in data.items() if hasattr(defaults, k)})
+
+
+def analysis_is_current(case) -> bool:
+    """True when stored results exist and no import happened since they were computed."""
+    rows = _query(case, "SELECT data_version FROM analysis_runs ORDER BY id DESC LIMIT 1")
+    return bool(rows) and rows[0][0] == case.get_meta("data_version")
+
+
+def list_clusters(case, top: int | None = None) -> list[ClusterInfo]:
+    """Stored clusters, flagged first then by score; ``top`` limits the count."""
+    sql = "SELECT id, accounts, events, score, flagged, families, reasons FROM clusters ORDER BY id"
+    rows = _query(case, sql + (" LIMIT ?" if top is not None else ""),
+                  (int(top),) if top is not None else ())
+    signals: dict[int, dict[str, tuple[float, float]]] = {}
+    details: dict[int, dict[str, str]] = {}
+    if rows:
+        for cid, name, value, contribution, detail in _query(
+                case, "SELECT cluster_id, name, value, contribution, detail FROM cluster_signals "
+                      "WHERE cluster_id <= ?", (rows[-1][0],)):
+            signals.setdefault(cid, {})[name] = (value, contribution)
+            details.setdefault(cid, {})[name] = detail
+    return [ClusterInfo(id=r[0], accounts=r[1], events=r[2], score=r[3], flagged=bool(r[4]),
+                        families=[f for f in r[5].split(",") if f], reasons=json.loads(r[6]),
+                        signals=signals.get(r[0], {}), details=details.get(r[0], {}))
+            for r in rows]
+
+
+def suspicious_accounts(case, threshold: float | None = None) -> list[tuple[str, int, float, str]]:
+    """Accounts in flagged clusters whose account score is at least ``threshold``.
+
+    Returns
+    -------
+    list of (account name, cluster id, score, reasons) with the reasons joined by "; ",
+    highest score first. The threshold defaults to the stored run's ``account_threshold``.
+    """
+    if threshold is None:
+        cfg = last_config(case)
+        threshold = cfg.account_threshold if cfg else DetectionConfig().account_threshold
+    rows = _query(case, """
+        SELECT a.name, m.cluster_id, m.score, c.reasons
+        FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id
+        JOIN accounts a ON a.id = m.account_id
+        WHERE c.flagged = 1 AND m.score >= ?
+        ORDER BY m.score DESC, a.name""", (float(threshold),))
+    return [(name, cid, score, "; ".join(json.loads(reasons))) for name, cid, score, reasons in rows]
+
+
+def mixed_accounts(case) -> list[tuple[str, int, float, int, int]]:
+    """Accounts partly carrying a flagged campaign's traffic.
+
+    Returns
+    -------
+    list of (account name, cluster id, campaign share, campaign events, events), largest
+    campaign volume first.
+    """
+    return _query(case, """
+        SELECT a.name, m.cluster_id, m.share, m.campaign_events, m.events
+        FROM mixed_accounts m JOIN accounts a ON a.id = m.account_id
+        ORDER BY m.campaign_events DESC, a.name""")

@@ -1,0 +1,213 @@
+"""Weighted account-to-account links from shared infrastructure, content, timing and cohorts.
+
+Links are built through inverted indexes (value -> accounts), never over all account pairs.
+Within one value's account group, accounts are joined to their next ``ring_k`` neighbours in
+account order on both sides (a band): small groups become complete graphs, large groups stay
+linear in size. Pair weights are scaled so that one value gives each member the same total
+link strength ``w * rarity(n)`` whether the group is complete or banded.
+
+Rarity (a value shared by few accounts is strong evidence, one shared by thousands of
+strangers is none):
+
+* infrastructure: ``rarity(n) = clip(1 - ln(n - 1) / ln(infra_cap), 0, 1)`` (1 for a pair, 0 at
+  or above the cap, so a cloud NAT shared by 2,000 accounts adds nothing);
+* content: ``rarity(n) = 1 / ln(n + 5)`` (FRAUDAR's column weight).
+
+Lockstep (SynchroTrap/CopyCatch): two accounts that hit the same template family in the same
+time bucket at least ``lockstep_min_count`` times are joined with weight
+``w * min(1, count / lockstep_saturation)``. Cohort: accounts first seen in the same window whose
+main template family is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import DetectionConfig
+from .pairs import Pairs
+
+__all__ = ["Links", "band_pairs", "infra_rarity", "content_rarity", "value_links",
+           "lockstep_links", "cohort_links", "build_links"]
+
+
+@dataclass
+class Links:
+    """Undirected weighted links ``u < v`` with the evidence kind of each (one row per kind)."""
+
+    u: np.ndarray
+    v: np.ndarray
+    w: np.ndarray
+    kind: np.ndarray  # index into KINDS
+
+    KINDS = ("ip", "prefix", "ua", "org", "api_key", "content", "lockstep", "cohort")
+
+    @classmethod
+    def empty(cls) -> "Links":
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z.copy(), np.zeros(0), np.zeros(0, dtype=np.int8))
+
+    @classmethod
+    def concat(cls, parts: list["Links"]) -> "Links":
+        parts = [p for p in parts if p.u.size]
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, a) for p in parts]) for a in ("u", "v", "w", "kind")))
+
+    def of(self, kind: str) -> "Links":
+        sel = self.kind == self.KINDS.index(kind)
+        return Links(self.u[sel], self.v[sel], self.w[sel], self.kind[sel])
+
+    def combined(self, n_accounts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sum the weights of all kinds per account pair."""
+        if not self.u.size:
+            z = np.zeros(0, dtype=np.int64)
+            return z, z.copy(), np.zeros(0)
+        key = self.u.astype(np.int64) * n_accounts + self.v
+        uniq, inv = np.unique(key, return_inverse=True)
+        w = np.bincount(inv, weights=self.w)
+        return uniq // n_accounts, uniq % n_accounts, w
+
+
+def infra_rarity(n: np.ndarray, cap: int) -> np.ndarray:
+    """Evidence of one shared infrastructure value used by ``n`` accounts (1 for two, 0 at cap)."""
+    n = np.asarray(n, dtype=np.float64)
+    out = 1.0 - np.log(np.maximum(n - 1, 1)) / np.log(max(cap, 3))
+    return np.clip(np.where(n >= cap, 0.0, out), 0.0, 1.0)
+
+
+def content_rarity(n: np.ndarray) -> np.ndarray:
+    """FRAUDAR column weight ``1 / ln(n + 5)`` of a template family used by ``n`` accounts."""
+    return 1.0 / np.log(np.asarray(n, dtype=np.float64) + 5.0)
+
+
+def band_pairs(group: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j), i < j, of rows in the same group at most ``k`` rows apart.
+
+    ``group`` must be sorted; groups of up to ``k + 1`` rows become complete.
+    """
+    src, dst = [], []
+    for d in range(1, k + 1):
+        if d >= group.size:
+            break
+        hit = np.flatnonzero(group[:-d] == group[d:])
+        if not hit.size:
+            break
+        src.append(hit)
+        dst.append(hit + d)
+    if not src:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy()
+    return np.concatenate(src), np.concatenate(dst)
+
+
+def _pair_scale(n: np.ndarray, k: int) -> np.ndarray:
+    """Per-pair share of one member's strength: 1/(n-1) when complete, 1/(2k) when banded."""
+    return 1.0 / np.minimum(np.maximum(n - 1, 1), 2 * k).astype(np.float64)
+
+
+def value_links(pairs: Pairs, kind: str, weight: float, k: int, rarity: np.ndarray,
+                max_n: int) -> Links:
+    """Links between accounts sharing a value, weighted ``weight * rarity(n)`` per member.
+
+    Parameters
+    ----------
+    pairs : Pairs
+        Distinct (account, value) pairs, sorted by value.
+    rarity : numpy.ndarray
+        Evidence per value (indexed by value id).
+    max_n : int
+        Values used by more accounts are skipped entirely.
+    """
+    deg = pairs.pair_degree()
+    keep = (deg >= 2) & (deg <= max_n) & (rarity[pairs.value] > 0)
+    if not keep.any() or weight <= 0:
+        return Links.empty()
+    val = pairs.value[keep]
+    acc = pairs.account[keep]
+    i, j = band_pairs(val, k)
+    n = pairs.degree[val[i]]
+    w = weight * rarity[val[i]] * _pair_scale(n, k)
+    u = np.minimum(acc[i], acc[j]).astype(np.int64)
+    v = np.maximum(acc[i], acc[j]).astype(np.int64)
+    return Links(u, v, w, np.full(u.size, Links.KINDS.index(kind), dtype=np.int8))
+
+
+def lockstep_links(account: np.ndarray, family: np.ndarray, ts: np.ndarray,
+                   cfg: DetectionConfig) -> tuple[Links, np.ndarray]:
+    """Pairs that hit the same template family in the same time bucket repeatedly.
+
+    Returns
+    -------
+    (links, counts) : Links and the co-occurrence count of each linked pair
+    """
+    keep = family != 0
+    if not keep.any():
+        return Links.empty(), np.zeros(0, dtype=np.int64)
+    bucket = (ts[keep] - ts[keep].min()) // max(1, cfg.lockstep_bucket_s)
+    group = family[keep].astype(np.int64) * (int(bucket.max()) + 1) + bucket
+    _, gid = np.unique(group, return_inverse=True)
+    triple = np.unique((gid.astype(np.int64) << 32) | account[keep].astype(np.int64))
+    g = triple >> 32
+    acc = triple & 0xFFFFFFFF
+    size = np.bincount(g)
+    ok = (size[g] >= 2) & (size[g] <= cfg.lockstep_group_cap)
+    g, acc = g[ok], acc[ok]
+    i, j = band_pairs(g, cfg.lockstep_group_cap)
+    if not i.size:
+        return Links.empty(), np.zeros(0, dtype=np.int64)
+    n_acc = int(account.max()) + 1
+    key = np.minimum(acc[i], acc[j]) * n_acc + np.maximum(acc[i], acc[j])
+    uniq, counts = np.unique(key, return_counts=True)
+    strong = counts >= cfg.lockstep_min_count
+    uniq, counts = uniq[strong], counts[strong]
+    w = cfg.link_weights["lockstep"] * np.minimum(1.0, counts / max(1, cfg.lockstep_saturation))
+    links = Links(uniq // n_acc, uniq % n_acc, w,
+                  np.full(uniq.size, Links.KINDS.index("lockstep"), dtype=np.int8))
+    return links, counts
+
+
+def cohort_links(first_seen_s: np.ndarray, main_family: np.ndarray, family_degree: np.ndarray,
+                 cfg: DetectionConfig) -> Links:
+    """Accounts first seen within the same window whose main template family is the same.
+
+    Two windows offset by half a window are used so that a cohort straddling a window edge is
+    still joined. Families used by one account only (or none) do not make a cohort.
+    """
+    window = max(1, int(cfg.cohort_window_h * 3600))
+    ok = (main_family > 0) & (family_degree[main_family] >= 2)
+    accounts = np.flatnonzero(ok)
+    parts = []
+    for offset in (0, window // 2):
+        slot = (first_seen_s[accounts] + offset) // window
+        key = (main_family[accounts].astype(np.int64) << 24) + slot - slot.min()
+        order = np.lexsort((accounts, key))
+        k_sorted = key[order]
+        a_sorted = accounts[order]
+        _, inv, counts = np.unique(k_sorted, return_inverse=True, return_counts=True)
+        n = counts[inv]
+        rarity = content_rarity(n) * np.log(7.0)  # 1 for a pair, slow decay
+        i, j = band_pairs(k_sorted, cfg.ring_k)
+        w = cfg.link_weights["cohort"] * rarity[i] * _pair_scale(n[i], cfg.ring_k) / 2
+        keep = w > 0
+        u = np.minimum(a_sorted[i], a_sorted[j])[keep]
+        v = np.maximum(a_sorted[i], a_sorted[j])[keep]
+        parts.append(Links(u.astype(np.int64), v.astype(np.int64), w[keep],
+                           np.full(u.size, Links.KINDS.index("cohort"), dtype=np.int8)))
+    return Links.concat(parts)
+
+
+def build_links(pairs: dict[str, Pairs], cfg: DetectionConfig) -> Links:
+    """Infrastructure and content links (lockstep and cohort are built separately)."""
+    parts = []
+    lw = cfg.link_weights
+    for kind in ("ip", "prefix", "ua", "org", "api_key"):
+        p = pairs[kind]
+        rarity = infra_rarity(p.degree, cfg.infra_cap)
+        parts.append(value_links(p, kind, lw[kind], cfg.ring_k, rarity, cfg.infra_cap))
+    fam = pairs["family"]
+    rarity = content_rarity(fam.degree)
+    rarity[0] = 0.0
+    parts.append(value_links(fam, "content", lw["content"], cfg.ring_k, rarity, cfg.content_cap))
+    return Links.concat(parts)

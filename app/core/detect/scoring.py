@@ -1,0 +1,261 @@
+"""Score candidate clusters from named signals and flag only corroborated ones.
+
+Each community of the linkage graph with enough members is described by named signals, each a
+value in 0..1 with a weight from the config; the cluster score is the noisy-OR style
+``1 - exp(-sum(weight * value))`` and each signal's contribution is kept so the window can show
+why. Signals belong to evidence families (infrastructure, content, timing, cohort; volume and
+structure only add score). A cluster is flagged only when at least ``min_families`` families
+pass their thresholds: an enterprise NAT is infrastructure alone, an evaluation bot is content
+alone, a class of students is a cohort alone, and each of those is how innocent look-alikes
+fool single-signal detectors.
+
+Template and infrastructure sharing are measured as *exclusivity*: the share of the cluster's
+traffic on values (template families, /24s, IPs, user agents, orgs, keys) used by several
+members and by almost nobody outside, which is also what makes a camouflaged campaign's
+innocent prompts irrelevant (FRAUDAR's argument) and what measures how much of each account's
+traffic is campaign-like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .columns import EventColumns
+from .config import FAMILIES, SIGNAL_FAMILY, DetectionConfig
+from .linking import Links
+from .pairs import Pairs
+
+__all__ = ["ClusterResult", "ScoreResult", "score_clusters", "TARGETED_CAPABILITIES"]
+
+#: capability indices a distillation campaign targets: coding, math, reasoning, agentic
+TARGETED_CAPABILITIES = (1, 2, 3, 4)
+_INFRA_KINDS = (("prefix", "{k} accounts share {m} network prefix(es) (/24 or /48)"),
+                ("ip", "{k} accounts share {m} IP address(es)"),
+                ("ua", "{k} accounts share {m} rare user agent(s)"),
+                ("org", "{k} accounts belong to {m} shared org(s)"),
+                ("api_key", "{k} accounts use {m} shared API key(s)"))
+
+
+@dataclass
+class ClusterResult:
+    """One scored candidate cluster (``members`` are dense account indices)."""
+
+    members: np.ndarray
+    events: int
+    score: float
+    flagged: bool
+    families: list[str]
+    signals: dict[str, tuple[float, float, str]]  # name -> (value, contribution, detail)
+    reasons: list[str]
+    campaign_families: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass
+class ScoreResult:
+    clusters: list[ClusterResult]  # best first
+    account_cluster: np.ndarray  # dense account -> index into clusters, -1 when none
+    campaign_share: np.ndarray  # dense account -> share of its events that look like its cluster's campaign
+    account_score: np.ndarray
+
+
+def _exclusive(pairs: Pairs, cl: np.ndarray, sizes: np.ndarray, min_members: np.ndarray,
+               share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flag pairs whose value is used by several members of the account's cluster and few others.
+
+    Returns
+    -------
+    (pair_flag, value, cluster) : per-pair flag, and the exclusive (value, cluster) list
+    """
+    k = sizes.size
+    c = cl[pairs.account]
+    inside = np.flatnonzero(c >= 0)
+    flag = np.zeros(pairs.account.size, dtype=bool)
+    if not inside.size:
+        z = np.zeros(0, dtype=np.int64)
+        return flag, z, z.copy()
+    key = pairs.value[inside] * (k + 1) + c[inside]
+    uniq, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    val = uniq // (k + 1)
+    cc = uniq % (k + 1)
+    excl = (cnt >= np.maximum(2, min_members[cc])) & (cnt >= share * pairs.degree[val])
+    flag[inside] = excl[inv]
+    return flag, val[excl], cc[excl]
+
+
+def _lift(part: float, base: float) -> float:
+    """How far ``part`` exceeds ``base`` towards 1 (0 when not above)."""
+    if base >= 1.0:
+        return 0.0
+    return float(np.clip((part - base) / (1.0 - base), 0.0, 1.0))
+
+
+def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
+                   pairs: dict[str, Pairs], links: Links, features: dict[str, np.ndarray],
+                   cfg: DetectionConfig, release_ts: int | None) -> ScoreResult:
+    """Turn community labels into scored, ranked clusters and per-account scores."""
+    n_acc = cols.n_accounts
+    _, inv, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    big = counts >= cfg.min_cluster_accounts
+    remap = np.full(counts.size, -1, dtype=np.int64)
+    remap[big] = np.arange(int(big.sum()))
+    cl = remap[inv]
+    k = int(big.sum())
+    sizes = np.bincount(cl[cl >= 0], minlength=k)
+    events = features["events"]
+    ev_cl = cl[cols.account]
+    in_cl = ev_cl >= 0
+    c_events = np.bincount(ev_cl[in_cl], minlength=k).astype(np.float64)
+
+    # content: targeted capability and chain-of-thought lift over all traffic
+    targeted = np.isin(cols.cap, TARGETED_CAPABILITIES)
+    base_target = float(targeted.mean()) if targeted.size else 0.0
+    base_cot = float(cols.cot.mean()) if cols.cot.size else 0.0
+    c_target = np.bincount(ev_cl[in_cl], weights=targeted[in_cl], minlength=k) / np.maximum(c_events, 1)
+    c_cot = np.bincount(ev_cl[in_cl], weights=cols.cot[in_cl], minlength=k) / np.maximum(c_events, 1)
+
+    # template families exclusive to a cluster
+    fp = pairs["family"]
+    fmin = np.ceil(cfg.template_member_share * sizes)
+    fflag, fval, fcl = _exclusive(fp, cl, sizes, fmin, cfg.exclusive_share)
+    acc_campaign = np.bincount(fp.account, weights=fp.events * fflag, minlength=n_acc)
+    acc_prompted = np.bincount(fp.account, weights=fp.events, minlength=n_acc)
+    c_fam_events = np.bincount(cl[fp.account[fflag]], weights=fp.events[fflag], minlength=k)
+    c_prompted = np.bincount(cl[fp.account][cl[fp.account] >= 0],
+                             weights=fp.events[cl[fp.account] >= 0], minlength=k)
+    fam_count = np.bincount(fcl, minlength=k)
+    fam_users = np.zeros(k)
+    if fflag.any():
+        users = np.unique(fp.account[fflag])
+        fam_users = np.bincount(cl[users], minlength=k).astype(np.float64)
+
+    # infrastructure exclusive to a cluster, per kind
+    infra = {}
+    acc_infra = np.zeros(n_acc)
+    for kind, _ in _INFRA_KINDS:
+        p = pairs[kind]
+        flag, _, icl = _exclusive(p, cl, sizes, np.zeros(k), cfg.exclusive_share)
+        cov = np.bincount(cl[p.account[flag]], weights=p.events[flag], minlength=k) / np.maximum(c_events, 1)
+        users = np.unique(p.account[flag])
+        infra[kind] = (cov, np.bincount(icl, minlength=k), np.bincount(cl[users], minlength=k))
+        acc_infra = np.maximum(acc_infra, np.bincount(p.account, weights=p.events * flag,
+                                                      minlength=n_acc) / np.maximum(events, 1))
+
+    # lockstep: members with a lockstep link to another member
+    lock = links.of("lockstep")
+    same = (cl[lock.u] >= 0) & (cl[lock.u] == cl[lock.v])
+    locked = np.zeros(n_acc, dtype=bool)
+    locked[lock.u[same]] = True
+    locked[lock.v[same]] = True
+    c_locked = np.bincount(cl[locked & (cl >= 0)], minlength=k)
+
+    # link density: share of members' link strength that stays inside the cluster
+    strength = np.bincount(links.u, weights=links.w, minlength=n_acc) + \
+        np.bincount(links.v, weights=links.w, minlength=n_acc)
+    inner = (cl[links.u] >= 0) & (cl[links.u] == cl[links.v])
+    c_inner = 2 * np.bincount(cl[links.u[inner]], weights=links.w[inner], minlength=k)
+    c_strength = np.bincount(cl[cl >= 0], weights=strength[cl >= 0], minlength=k)
+
+    # cohort baseline: first-seen times of all accounts, sorted
+    first_s = features["first_seen"] // 1000
+    all_first = np.sort(first_s)
+    half = cfg.cohort_window_h * 3600 / 2
+    median_events = float(np.median(events)) if events.size else 1.0
+    ts = cols.ts
+    ramp_all = None
+    if release_ts is not None:
+        w = 14 * 86400
+        after = (ts >= release_ts) & (ts < release_ts + w)
+        before = (ts < release_ts) & (ts >= release_ts - w)
+        na, nb = float(after.sum()), float(before.sum())
+        ramp_all = na / (na + nb) if na + nb else 0.5
+        c_after = np.bincount(ev_cl[in_cl], weights=after[in_cl], minlength=k)
+        c_before = np.bincount(ev_cl[in_cl], weights=before[in_cl], minlength=k)
+
+    order = np.argsort(cl, kind="stable")
+    bounds = np.searchsorted(cl[order], np.arange(k + 1))
+    weights = cfg.signal_weights
+    results: list[ClusterResult] = []
+    for c in range(k):
+        members = order[bounds[c]:bounds[c + 1]]
+        n = int(members.size)
+        vol = float(c_events[c])
+        sig: dict[str, tuple[float, str]] = {}
+        sig["size"] = (min(1.0, np.log(n) / np.log(100)), f"{n} accounts")
+        dens = float(c_inner[c] / c_strength[c]) if c_strength[c] else 0.0
+        sig["link_density"] = (dens, f"{dens:.0%} of their link strength stays inside the cluster")
+        sig["capability_concentration"] = (
+            _lift(c_target[c], base_target),
+            f"{c_target[c]:.0%} of prompts target coding/math/reasoning/agentic work "
+            f"(all traffic: {base_target:.0%})")
+        sig["cot_rate"] = (_lift(c_cot[c], base_cot),
+                           f"{c_cot[c]:.0%} of prompts elicit chain-of-thought "
+                           f"(all traffic: {base_cot:.0%})")
+        tshare = float(c_fam_events[c] / c_prompted[c]) if c_prompted[c] else 0.0
+        sig["template_sharing"] = (
+            tshare, f"{tshare:.0%} of their prompts use {fam_count[c]} template famil"
+            f"{'y' if fam_count[c] == 1 else 'ies'} shared by {int(fam_users[c])} members "
+            "and almost no one else")
+        best_kind = max(infra, key=lambda kd: infra[kd][0][c])
+        cov, nvals, nusers = (a[c] for a in infra[best_kind])
+        text = dict(_INFRA_KINDS)[best_kind].format(k=int(nusers), m=int(nvals))
+        sig["infra_sharing"] = (float(cov), f"{text} used by almost no one else "
+                                             f"({cov:.0%} of their traffic)")
+        lshare = float(c_locked[c] / n)
+        sig["lockstep"] = (lshare, f"{int(c_locked[c])} of {n} accounts hit the same templates "
+                                   f"in the same {cfg.lockstep_bucket_s // 60}-minute buckets "
+                                   f"at least {cfg.lockstep_min_count} times")
+        biggest = float(events[members].max()) / vol if vol else 1.0
+        spread = np.clip(np.log10(max(vol, 1.0) / max(median_events, 1.0)) / 3.0, 0.0, 1.0)
+        sig["hydra_volume"] = ((1.0 - biggest) * spread,
+                               f"{int(vol):,} events spread over {n} accounts "
+                               f"(largest account {biggest:.0%})")
+        fs = first_s[members]
+        mid = float(np.median(fs))
+        inside = float(np.mean(np.abs(fs - mid) <= half))
+        base = (np.searchsorted(all_first, mid + half, "right")
+                - np.searchsorted(all_first, mid - half, "left")) / max(all_first.size, 1)
+        sig["cohort"] = (_lift(inside, float(base)),
+                         f"{inside:.0%} of accounts first seen within {cfg.cohort_window_h:g} h "
+                         f"of each other (all accounts: {base:.0%})")
+        if ramp_all is not None and c_after[c] + c_before[c] > 0:
+            rc = float(c_after[c] / (c_after[c] + c_before[c]))
+            sig["post_release_ramp"] = (_lift(rc, ramp_all),
+                                        f"{rc:.0%} of their traffic around the release came "
+                                        f"after it (all traffic: {ramp_all:.0%})")
+        else:
+            sig["post_release_ramp"] = (0.0, "no release date or no traffic around it")
+
+        val = {name: float(v) for name, (v, _) in sig.items()}
+        fam_value = {
+            "infrastructure": val["infra_sharing"],
+            "content": val["template_sharing"] * max(val["capability_concentration"], val["cot_rate"]),
+            "timing": max(val["lockstep"], 0.5 * val["post_release_ramp"]),
+            "cohort": val["cohort"],
+        }
+        passing = [f for f in FAMILIES if fam_value[f] >= cfg.family_threshold[f]]
+        contrib = {name: weights[name] * val[name] for name in sig}
+        score = float(1.0 - np.exp(-sum(contrib.values())))
+        flagged = (len(passing) >= cfg.min_families and score >= cfg.cluster_threshold)
+        ranked = sorted(contrib, key=contrib.get, reverse=True)
+        reasons = [sig[name][1] for name in ranked if contrib[name] > 0.05][:4]
+        results.append(ClusterResult(
+            members=members, events=int(vol), score=score, flagged=flagged, families=passing,
+            signals={name: (val[name], contrib[name], sig[name][1]) for name in sig},
+            reasons=reasons, campaign_families=fval[fcl == c]))
+
+    # per-account share of campaign-like traffic and score
+    campaign = np.maximum(acc_campaign / np.maximum(acc_prompted, 1), acc_infra)
+    share = np.zeros(n_acc)
+    score = np.zeros(n_acc)
+    for c, res in enumerate(results):
+        m = res.members
+        uses_content = "content" in res.families or "infrastructure" in res.families
+        share[m] = campaign[m] if uses_content else 1.0
+        score[m] = res.score * np.minimum(1.0, share[m] / max(cfg.campaign_share_full, 1e-9))
+    rank = sorted(range(k), key=lambda c: (-results[c].flagged, -results[c].score))
+    new_index = np.empty(max(k, 1), dtype=np.int64)
+    new_index[rank] = np.arange(k)
+    account_cluster = np.where(cl >= 0, new_index[np.maximum(cl, 0)], -1)
+    return ScoreResult([results[c] for c in rank], account_cluster, share, score)
