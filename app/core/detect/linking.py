@@ -178,6 +178,8 @@ def cohort_links(first_seen_s: np.ndarray, main_family: np.ndarray, family_degre
     window = max(1, int(cfg.cohort_window_h * 3600))
     ok = (main_family > 0) & (family_degree[main_family] >= 2)
     accounts = np.flatnonzero(ok)
+    if accounts.size < 2:
+        return Links.empty()
     parts = []
     for offset in (0, window // 2):
         slot = (first_seen_s[accounts] + offset) // window

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .columns import EventColumns
-from .config import FAMILIES, SIGNAL_FAMILY, DetectionConfig
+from .config import FAMILIES, DetectionConfig
 from .linking import Links
 from .pairs import Pairs
 
@@ -216,7 +216,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
         inside = float(np.mean(np.abs(fs - mid) <= half))
         base = (np.searchsorted(all_first, mid + half, "right")
                 - np.searchsorted(all_first, mid - half, "left")) / max(all_first.size, 1)
-        sig["cohort"] = (_lift(inside, float(base)),
+        sig["cohort"] = (max(0.0, inside - float(base)),
                          f"{inside:.0%} of accounts first seen within {cfg.cohort_window_h:g} h "
                          f"of each other (all accounts: {base:.0%})")
         if ramp_all is not None and c_after[c] + c_before[c] > 0:
@@ -230,7 +230,10 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
         val = {name: float(v) for name, (v, _) in sig.items()}
         fam_value = {
             "infrastructure": val["infra_sharing"],
-            "content": val["template_sharing"] * max(val["capability_concentration"], val["cot_rate"]),
+            # shared templates AND targeted content (geometric mean): an enterprise's shared
+            # internal templates or a class's shared assignment alone is not distillation
+            "content": float(np.sqrt(val["template_sharing"]
+                                     * max(val["capability_concentration"], val["cot_rate"]))),
             "timing": max(val["lockstep"], 0.5 * val["post_release_ramp"]),
             "cohort": val["cohort"],
         }

@@ -1,0 +1,137 @@
+"""The whole analysis on a small hand-built case: flagging needs two families, results persist."""
+
+import json
+import random
+
+import pytest
+
+from app.core.detect import (AnalysisCancelled, DetectionConfig, DetectionError, analysis_is_current,
+                             analyze, list_clusters, load_config, mixed_accounts,
+                             release_timestamp, suspicious_accounts)
+from app.core.errors import InputError
+
+from .builder import DAY, MIN, T0, CaseBuilder
+
+
+def scenario(path, campaign=True, enterprise=True):
+    rnd = random.Random(7)
+    b = CaseBuilder(path)
+    for a in range(30):  # ordinary developers: own IPs, own prompts
+        for e in range(30):
+            b.event(f"dev{a}", T0 + rnd.randrange(20 * DAY), ip=f"100.{a}.0.{rnd.randrange(9)}",
+                    ua=f"sdk/{a}", template=f"dev{a}-{e}", capability=rnd.randrange(6))
+    if enterprise:  # 8 employees behind one NAT, one org: infrastructure evidence only
+        for a in range(8):
+            for e in range(40):
+                b.event(f"ent{a}", T0 + rnd.randrange(20 * DAY), ip="20.1.1.1", org="acme",
+                        template=f"ent{a}-{e}", capability=rnd.randrange(6))
+    if campaign:  # 10 accounts, unique IPs, shared coding/CoT templates in lockstep + camouflage
+        for a in range(10):
+            for e in range(60):
+                slot = rnd.randrange(150)
+                b.event(f"camp{a}", T0 + 5 * DAY + slot * 10 * MIN + rnd.randrange(60_000),
+                        ip=f"77.{a}.{rnd.randrange(200)}.1", template=f"camp-t{slot % 5}",
+                        capability=1, cot=1)
+            for e in range(15):
+                b.event(f"camp{a}", T0 + rnd.randrange(20 * DAY), ip=f"77.{a}.9.9",
+                        template=f"noise{a}-{e}", capability=rnd.randrange(6))
+        for e in range(300):  # a reseller: 10% of its traffic is the campaign's
+            if e % 10 == 0:
+                b.event("reseller", T0 + 5 * DAY + rnd.randrange(150) * 10 * MIN, ip="55.5.5.5",
+                        template=f"camp-t{rnd.randrange(5)}", capability=1, cot=1)
+            else:
+                b.event("reseller", T0 + rnd.randrange(20 * DAY), ip="55.5.5.5",
+                        template=f"res-{e}", capability=rnd.randrange(6))
+    return b.build()
+
+
+def test_campaign_flagged_enterprise_nat_not(tmp_path):
+    case = scenario(tmp_path / "c.hscase")
+    summary = analyze(case)
+    assert summary.accounts == 49 and summary.flagged == 1
+    names = {name for name, *_ in suspicious_accounts(case)}
+    assert names == {f"camp{a}" for a in range(10)}
+    clusters = list_clusters(case)
+    top = clusters[0]
+    assert top.flagged and {"content", "timing"} <= set(top.families)
+    assert top.signals["lockstep"][0] == pytest.approx(1.0, abs=0.1)
+    assert any("template" in r for r in top.reasons)
+    total = sum(c for _, c in top.signals.values())
+    assert top.score == pytest.approx(1 - pow(2.718281828459045, -total), rel=1e-6)
+    ent = [c for c in clusters if c.accounts == 8]
+    assert ent and not ent[0].flagged and ent[0].families == ["infrastructure"]
+    assert "8 accounts share 1 network prefix" in ent[0].details["infra_sharing"]
+
+
+def test_reseller_is_mixed_not_suspicious(tmp_path):
+    case = scenario(tmp_path / "c.hscase")
+    analyze(case)
+    mixed = mixed_accounts(case)
+    assert [(m[0], m[3], m[4]) for m in mixed] == [("reseller", 30, 300)]
+    assert mixed[0][2] == pytest.approx(0.1)
+    assert "reseller" not in {n for n, *_ in suspicious_accounts(case)}
+
+
+def test_one_family_alone_is_not_enough(tmp_path):
+    case = scenario(tmp_path / "c.hscase")
+    cfg = load_config().with_(min_families=3)
+    analyze(case, cfg)
+    assert suspicious_accounts(case) == []
+    analyze(case, cfg.with_(min_families=1))
+    assert {n for n, *_ in suspicious_accounts(case)} >= {f"ent{a}" for a in range(8)}
+
+
+def test_cancel_keeps_previous_results(tmp_path):
+    case = scenario(tmp_path / "c.hscase")
+    analyze(case)
+    before = suspicious_accounts(case)
+    seen = []
+    with pytest.raises(AnalysisCancelled):
+        analyze(case, DetectionConfig(min_families=1),
+                progress=lambda f, m: seen.append(f), cancelled=lambda: len(seen) >= 3)
+    assert suspicious_accounts(case) == before
+    assert analysis_is_current(case)
+    case.set_meta("data_version", "2")
+    assert not analysis_is_current(case)
+
+
+def test_features_stored_per_account(tmp_path):
+    case = scenario(tmp_path / "c.hscase", campaign=False)
+    analyze(case)
+    with case.raw() as con:
+        rows = con.execute("SELECT a.name, f.events, f.distinct_ips FROM account_features f "
+                           "JOIN accounts a ON a.id = f.account_id WHERE a.name = 'ent0'").fetchall()
+        run = con.execute("SELECT config, data_version FROM analysis_runs").fetchone()
+    assert rows == [("ent0", 40, 1)]
+    assert json.loads(run[0])["min_families"] == 2 and run[1] == "1"
+
+
+def test_release_date_meta(tmp_path):
+    case = scenario(tmp_path / "c.hscase", campaign=False, enterprise=False)
+    assert release_timestamp(case) is None
+    case.set_meta("release_date", "2026-04-22")
+    assert release_timestamp(case) == 1776816000
+    case.set_meta("release_date", "next tuesday")
+    with pytest.raises(DetectionError, match="release_date"):
+        analyze(case)
+
+
+def test_empty_case_is_a_clear_error(tmp_path):
+    from app.core.case import Case
+    with pytest.raises(DetectionError, match="no events"):
+        analyze(Case(tmp_path / "e.hscase", create=True))
+
+
+def test_config_file_errors(tmp_path):
+    bad = tmp_path / "d.json"
+    bad.write_text('{"min_familes": 2}')
+    with pytest.raises(InputError, match="unknown detection setting 'min_familes'"):
+        load_config(bad)
+    bad.write_text('{"signal_weights": {"sise": 1}}')
+    with pytest.raises(InputError, match="unknown entries"):
+        load_config(bad)
+    bad.write_text('{"cluster_threshold": 0.7, "signal_weights": {"size": 0.1}}')
+    cfg = load_config(bad)
+    assert cfg.cluster_threshold == 0.7 and cfg.signal_weights["size"] == 0.1
+    assert cfg.signal_weights["lockstep"] == DetectionConfig().signal_weights["lockstep"]
+    assert load_config() == DetectionConfig()  # the bundled file documents the defaults
