@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from app.cli import main
 from tests.io.test_importer import ROWS, write_csv
 
@@ -46,8 +48,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["info", str(tmp_path / "missing.hscase")]) == 2
 
 
-def test_kill_during_import_leaves_case_as_before(tmp_path):
-    """SIGKILL in the middle of a large import: the next open rolls the journal back."""
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_kill_during_import_leaves_case_as_before(tmp_path, sig):
+    """SIGKILL (power-cut-like) or Ctrl-C in the middle of a large import: the case is as before."""
     case = tmp_path / "k.hscase"
     assert main(["import", str(write_csv(tmp_path / "small.csv", ROWS[:3])), "--case", str(case)]) == 0
     big = write_csv(tmp_path / "big.csv", [[f"acct-{i % 997}", f"2026-05-0{1 + i % 9}T10:00:00Z", f"10.0.{i % 250}.{i % 199}",
@@ -61,8 +64,12 @@ def test_kill_during_import_leaves_case_as_before(tmp_path):
         time.sleep(0.05)
     time.sleep(1.0)
     assert proc.poll() is None, "import finished before it could be killed; make the file bigger"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+        err = proc.stderr.read().decode()
+        assert "rolled back" in err and "Traceback" not in err
     import sqlite3
 
     con = sqlite3.connect(case)
