@@ -1,0 +1,224 @@
+"""Per-prompt content facts computed during import: template key, SimHash, CoT flag, capability.
+
+Distillation campaigns send the same prompt template with different slot fills, ask the model
+to spell out its reasoning, and aim at particular capabilities. The importer turns every distinct
+prompt into four small facts that the detectors can count per account and per cluster:
+
+* a **template key**: the prompt with code, quotes, URLs, e-mails, names/identifiers and numbers
+  masked, white space collapsed and lower-cased (``template_id`` is its 64-bit hash);
+* a **SimHash** of that key, so template variants that differ by a word land a few bits apart;
+* a **chain-of-thought elicitation** flag;
+* a **capability class** (:data:`CAPABILITIES`).
+
+All the rules are data in ``resources/rules/content_rules.json`` (see
+:mod:`app.core.content_rules` and docs/content-rules.md). Speed comes from running each rule
+once over the whole batch with pyarrow's RE2 kernels, and from doing everything after masking
+once per distinct template: masked templates repeat heavily, so the flag, the class, the SimHash
+and the id are computed for each distinct key and broadcast back to the prompts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from app.core.content_rules import CAPABILITIES, ContentRules, MaskRule, load_rules
+from app.core.content_simhash import hamming64, simhash64, string_buffers
+
+__all__ = [
+    "CAPABILITIES",
+    "ContentRules",
+    "load_rules",
+    "PromptFacts",
+    "analyze_prompts",
+    "hash64",
+    "hamming64",
+]
+
+#: prompts masked per batch (bounds the memory of the intermediate arrays)
+MASK_BATCH = 65536
+#: below this share of matching rows a guarded rule rewrites only the matching rows
+_GUARD_SUBSET = 0.25
+
+
+@dataclass
+class PromptFacts:
+    """Content facts for a batch of distinct prompts, aligned with the input.
+
+    Attributes
+    ----------
+    template_key:
+        pyarrow string array: the masked, normalised prompt.
+    template_id:
+        int64 :func:`hash64` of ``template_key``.
+    simhash:
+        int64 64-bit SimHash of ``template_key`` (bit pattern of the unsigned value).
+    capability:
+        int8 index into :data:`CAPABILITIES`.
+    cot:
+        bool, chain-of-thought elicitation.
+    """
+
+    template_key: pa.Array
+    template_id: np.ndarray
+    simhash: np.ndarray
+    capability: np.ndarray
+    cot: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.template_id)
+
+
+def _as_strings(texts, what: str) -> pa.Array:
+    """Check and flatten the input: a string/large_string Array (or ChunkedArray) without nulls."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks() if texts.num_chunks != 1 else texts.chunk(0)
+    if not isinstance(texts, pa.Array):
+        raise TypeError(f"{what}: expected a pyarrow Array, got {type(texts).__name__}")
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        raise TypeError(f"{what}: expected a string or large_string array, got {texts.type}")
+    if texts.null_count:
+        raise ValueError(f"{what}: the array holds {texts.null_count} nulls")
+    return texts
+
+
+def hash64(texts: pa.Array) -> np.ndarray:
+    """Stable 64-bit hash of each string: xxh3_64 of its UTF-8 bytes, as signed int64.
+
+    The same text gives the same value in every process and on every machine, and the signed
+    representation fits a SQLite INTEGER.
+
+    Parameters
+    ----------
+    texts:
+        pyarrow string or large_string array without nulls (may be empty).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 array of ``len(texts)``.
+    """
+    texts = _as_strings(texts, "hash64")
+    n = len(texts)
+    if n == 0:
+        return np.empty(0, np.int64)
+    data, offsets = string_buffers(texts)
+    view = memoryview(data)
+    bounds = offsets.tolist()
+    digest = xxhash.xxh3_64_intdigest
+    values = np.fromiter((digest(view[a:b]) for a, b in zip(bounds, bounds[1:])), dtype=np.uint64, count=n)
+    return values.view(np.int64)
+
+
+def _lower(arr: pa.Array) -> pa.Array:
+    data, _ = string_buffers(arr)
+    if len(data) == 0 or int(data.max()) < 0x80:
+        return pc.ascii_lower(arr)  # same result as utf8_lower on pure ASCII, several times faster
+    return pc.utf8_lower(arr)
+
+
+def _rewrite(arr: pa.Array, rule: MaskRule) -> pa.Array:
+    if rule.builtin == "lower":
+        return _lower(arr)
+    if rule.builtin == "trim":
+        return pc.utf8_trim_whitespace(arr)
+    if rule.guard_regex is not None:
+        hit = pc.match_substring_regex(arr, rule.guard_regex)
+        hits = hit.true_count
+        if hits == 0:
+            return arr
+        if hits < _GUARD_SUBSET * len(arr):
+            changed = pc.replace_substring_regex(arr.filter(hit), rule.pattern, rule.replace)
+            return pc.replace_with_mask(arr, hit, changed)
+    return pc.replace_substring_regex(arr, rule.pattern, rule.replace)
+
+
+def _apply(arr: pa.Array, rules: tuple[MaskRule, ...]) -> pa.Array:
+    for rule in rules:
+        arr = _rewrite(arr, rule)
+    return arr
+
+
+def _distinct(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Distinct values and, for each row, the index of its value."""
+    encoded = pc.dictionary_encode(arr)
+    return encoded.dictionary, encoded.indices.to_numpy().astype(np.int64, copy=False)
+
+
+def _templates(texts: pa.Array, rules: ContentRules) -> tuple[pa.Array, np.ndarray]:
+    """Distinct template keys of ``texts`` and the key index of every prompt."""
+    keys_parts: list[pa.Array] = []
+    index_parts: list[np.ndarray] = []
+    for start in range(0, len(texts), MASK_BATCH):
+        part = texts.slice(start, MASK_BATCH)
+        if pa.types.is_large_string(part.type):
+            part = part.cast(pa.string())
+        masked, row_to_masked = _distinct(_apply(part, rules.mask))
+        keys, masked_to_key = _distinct(_apply(masked, rules.normalise))
+        keys_parts.append(keys)
+        index_parts.append(masked_to_key[row_to_masked])
+    if len(keys_parts) == 1:
+        return keys_parts[0], index_parts[0]
+    keys, part_to_key = _distinct(pa.concat_arrays(keys_parts))
+    base = np.cumsum([0] + [len(k) for k in keys_parts[:-1]])
+    index = np.concatenate([part_to_key[b + idx] for b, idx in zip(base, index_parts)])
+    return keys, index
+
+
+def _matches(keys: pa.Array, patterns: tuple[str, ...]) -> np.ndarray:
+    """True where any of ``patterns`` matches."""
+    hit = np.zeros(len(keys), bool)
+    for pattern in patterns:
+        hit |= pc.match_substring_regex(keys, pattern).to_numpy(zero_copy_only=False)
+    return hit
+
+
+def _classify(keys: pa.Array, rules: ContentRules) -> np.ndarray:
+    capability = np.zeros(len(keys), np.int8)
+    decided = np.zeros(len(keys), bool)
+    for cls, pattern in rules.capability_patterns:  # highest priority first
+        hit = _matches(keys, (pattern,))
+        capability[hit & ~decided] = cls
+        decided |= hit
+    return capability
+
+
+def analyze_prompts(texts: pa.Array, rules: ContentRules) -> PromptFacts:
+    """Template key, template id, SimHash, capability class and CoT flag of each prompt.
+
+    Parameters
+    ----------
+    texts:
+        pyarrow string or large_string array without nulls, one entry per distinct prompt
+        (duplicates are allowed, only slower). May be empty.
+    rules:
+        Rules from :func:`load_rules`.
+
+    Returns
+    -------
+    PromptFacts
+        Arrays aligned with ``texts``. Prompts with the same template key always share the
+        template id, SimHash, class and flag: all four are functions of the key.
+    """
+    texts = _as_strings(texts, "analyze_prompts")
+    n = len(texts)
+    if n == 0:
+        return PromptFacts(
+            template_key=pa.array([], pa.string()),
+            template_id=np.empty(0, np.int64),
+            simhash=np.empty(0, np.int64),
+            capability=np.empty(0, np.int8),
+            cot=np.empty(0, bool),
+        )
+    keys, index = _templates(texts, rules)
+    return PromptFacts(
+        template_key=keys.take(pa.array(index)),
+        template_id=hash64(keys)[index],
+        simhash=simhash64(keys)[index],
+        capability=_classify(keys, rules)[index],
+        cot=_matches(keys, rules.cot_patterns)[index],
+    )
