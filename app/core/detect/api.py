@@ -137,9 +137,13 @@ def analyze(case, config: DetectionConfig | None = None,
     family = fam_of_template[cols.template]
     n_fam = int(fam_of_template.max()) + 1
     step(0.45, "computing account features", "families")
+    ip_pairs = distinct_pairs(cols.account, cols.ip)
+    ip_prefix = np.zeros(ip_pairs.degree.size, dtype=np.int64)
+    ip_prefix[cols.ip] = cols.prefix
     pairs = {
-        "ip": distinct_pairs(cols.account, cols.ip),
-        "prefix": distinct_pairs(cols.account, cols.prefix),
+        "ip": ip_pairs,
+        "prefix": distinct_pairs(ip_pairs.account, ip_prefix[ip_pairs.value],
+                                 weights=ip_pairs.events),
         "ua": distinct_pairs(cols.account, cols.ua),
         "org": distinct_pairs(cols.account, cols.org),
         "api_key": distinct_pairs(cols.account, cols.key),
@@ -148,7 +152,7 @@ def analyze(case, config: DetectionConfig | None = None,
     features = compute_features(cols, family, pairs, cfg.shift_hours, release_ts)
     step(0.55, "linking accounts", "features")
     links = build_links(pairs, cfg)
-    lock, _ = lockstep_links(cols.account, family, cols.ts, cfg)
+    lock, _ = lockstep_links(cols.account, family, cols.ts, cfg, pairs["family"].degree)
     fp = pairs["family"]
     main_family = np.zeros(cols.n_accounts, dtype=np.int64)
     shared = fp.pair_degree() >= 2
@@ -169,7 +173,9 @@ def analyze(case, config: DetectionConfig | None = None,
     for res in result.clusters:
         if res.flagged:
             flagged_member[res.members] = True
-    suspicious = flagged_member & (result.account_score >= cfg.account_threshold)
+    # below mixed_max_share an account carries a campaign but is not one (a mixed account)
+    suspicious = (flagged_member & (result.account_score >= cfg.account_threshold)
+                  & (result.campaign_share >= cfg.mixed_max_share))
     mixed = find_mixed(result, fp, features["events"], suspicious, cfg.mixed_min_share,
                        cfg.mixed_max_share, cfg.mixed_min_events)
     step(0.95, "saving results", "scoring")
@@ -229,20 +235,24 @@ def list_clusters(case, top: int | None = None) -> list[ClusterInfo]:
 def suspicious_accounts(case, threshold: float | None = None) -> list[tuple[str, int, float, str]]:
     """Accounts in flagged clusters whose account score is at least ``threshold``.
 
+    Members whose campaign-like share is below ``mixed_max_share`` are mixed accounts (see
+    :func:`mixed_accounts`), never suspicious ones.
+
     Returns
     -------
     list of (account name, cluster id, score, reasons) with the reasons joined by "; ",
     highest score first. The threshold defaults to the stored run's ``account_threshold``.
     """
+    cfg = last_config(case) or DetectionConfig()
     if threshold is None:
-        cfg = last_config(case)
-        threshold = cfg.account_threshold if cfg else DetectionConfig().account_threshold
+        threshold = cfg.account_threshold
+    min_share = cfg.mixed_max_share
     rows = _query(case, """
         SELECT a.name, m.cluster_id, m.score, c.reasons
         FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id
         JOIN accounts a ON a.id = m.account_id
-        WHERE c.flagged = 1 AND m.score >= ?
-        ORDER BY m.score DESC, a.name""", (float(threshold),))
+        WHERE c.flagged = 1 AND m.score >= ? AND m.campaign_share >= ?
+        ORDER BY m.score DESC, a.name""", (float(threshold), float(min_share)))
     return [(name, cid, score, "; ".join(json.loads(reasons))) for name, cid, score, reasons in rows]
 
 

@@ -53,7 +53,8 @@ class DetectionConfig:
     shift_hours: int = 8
     simhash_max_distance: int = 3
     simhash_window: int = 3
-    ring_k: int = 4
+    ring_k: int = 2
+    link_values_per_account: int = 8
     infra_cap: int = 500
     content_cap: int = 100000
     link_weights: dict[str, float] = field(default_factory=lambda: _weights(
@@ -72,9 +73,9 @@ class DetectionConfig:
     min_families: int = 2
     cluster_threshold: float = 0.6
     account_threshold: float = 0.5
-    campaign_share_full: float = 0.3
+    campaign_share_full: float = 0.5
     mixed_min_share: float = 0.02
-    mixed_max_share: float = 0.5
+    mixed_max_share: float = 0.4
     mixed_min_events: int = 50
 
     def to_json(self) -> str:

@@ -28,16 +28,15 @@ def template_simhashes(case, template_ids: np.ndarray) -> tuple[np.ndarray, np.n
     (simhash, known) : int64 array and bool array (False where no prompt carries the template)
     """
     with case.raw() as con:
-        rows = hex_query(con, [("template_id", 16, ">i8"), ("simhash", 16, ">i8")],
-                         "FROM prompts")
+        tid, simhash = hex_query(con, [("template_id", 16, ""), ("simhash", 16, "")],
+                                 "FROM prompts")
     sim = np.zeros(template_ids.size, dtype=np.int64)
     known = np.zeros(template_ids.size, dtype=bool)
-    if rows.size:
-        tid = rows["f0"].astype(np.int64)
+    if tid.size:
         pos = np.searchsorted(template_ids, tid)
         pos = np.clip(pos, 0, template_ids.size - 1)
         hit = template_ids[pos] == tid
-        sim[pos[hit]] = rows["f1"].astype(np.int64)[hit]
+        sim[pos[hit]] = simhash[hit]
         known[pos[hit]] = True
     known[0] = False
     return sim, known

@@ -44,8 +44,8 @@ def communities(n_nodes: int, u: np.ndarray, v: np.ndarray, w: np.ndarray,
     state = random.getstate()
     random.seed(seed)
     try:
-        g = ig.Graph(n=n_nodes, edges=np.column_stack([u, v]).astype(np.int64).tolist())
-        part = g.community_leiden(objective_function="modularity", weights=w.tolist(),
+        g = ig.Graph(n=n_nodes, edges=np.column_stack([u, v]).astype(np.int64))
+        part = g.community_leiden(objective_function="modularity", weights=np.asarray(w, dtype=np.float64),
                                   resolution=resolution, n_iterations=iterations)
     finally:
         random.setstate(state)

@@ -108,7 +108,7 @@ def _pair_scale(n: np.ndarray, k: int) -> np.ndarray:
 
 
 def value_links(pairs: Pairs, kind: str, weight: float, k: int, rarity: np.ndarray,
-                max_n: int) -> Links:
+                max_n: int, per_account: int = 0) -> Links:
     """Links between accounts sharing a value, weighted ``weight * rarity(n)`` per member.
 
     Parameters
@@ -119,6 +119,9 @@ def value_links(pairs: Pairs, kind: str, weight: float, k: int, rarity: np.ndarr
         Evidence per value (indexed by value id).
     max_n : int
         Values used by more accounts are skipped entirely.
+    per_account : int
+        When positive, each account takes part through at most this many of its values (those
+        with the most events); a proxy pool of 500 IPs links its accounts as well through 8.
     """
     deg = pairs.pair_degree()
     keep = (deg >= 2) & (deg <= max_n) & (rarity[pairs.value] > 0)
@@ -126,6 +129,13 @@ def value_links(pairs: Pairs, kind: str, weight: float, k: int, rarity: np.ndarr
         return Links.empty()
     val = pairs.value[keep]
     acc = pairs.account[keep]
+    if per_account:  # each account links through its busiest values only (bounded edges)
+        by_acc = np.lexsort((-pairs.events[keep], acc))
+        a_sorted = acc[by_acc]
+        start = np.r_[0, np.flatnonzero(a_sorted[1:] != a_sorted[:-1]) + 1]
+        rank = np.arange(a_sorted.size) - np.repeat(start, np.diff(np.r_[start, a_sorted.size]))
+        chosen = np.sort(by_acc[rank < per_account])  # back in (value, account) order
+        val, acc = val[chosen], acc[chosen]
     i, j = band_pairs(val, k)
     n = pairs.degree[val[i]]
     w = weight * rarity[val[i]] * _pair_scale(n, k)
@@ -135,7 +145,8 @@ def value_links(pairs: Pairs, kind: str, weight: float, k: int, rarity: np.ndarr
 
 
 def lockstep_links(account: np.ndarray, family: np.ndarray, ts: np.ndarray,
-                   cfg: DetectionConfig) -> tuple[Links, np.ndarray]:
+                   cfg: DetectionConfig, family_degree: np.ndarray | None = None
+                   ) -> tuple[Links, np.ndarray]:
     """Pairs that hit the same template family in the same time bucket repeatedly.
 
     Returns
@@ -143,14 +154,26 @@ def lockstep_links(account: np.ndarray, family: np.ndarray, ts: np.ndarray,
     (links, counts) : Links and the co-occurrence count of each linked pair
     """
     keep = family != 0
+    if family_degree is not None:  # a family only one account uses cannot co-occur
+        keep &= family_degree[family] >= 2
     if not keep.any():
         return Links.empty(), np.zeros(0, dtype=np.int64)
     bucket = (ts[keep] - ts[keep].min()) // max(1, cfg.lockstep_bucket_s)
-    group = family[keep].astype(np.int64) * (int(bucket.max()) + 1) + bucket
-    _, gid = np.unique(group, return_inverse=True)
-    triple = np.unique((gid.astype(np.int64) << 32) | account[keep].astype(np.int64))
-    g = triple >> 32
-    acc = triple & 0xFFFFFFFF
+    fam = np.unique(family[keep], return_inverse=True)[1].astype(np.int64)
+    acc_k = account[keep].astype(np.int64)
+    a_bits = max(1, int(acc_k.max()).bit_length())
+    b_bits = max(1, int(bucket.max()).bit_length())
+    if a_bits + b_bits + max(1, int(fam.max()).bit_length()) <= 63:  # one sort
+        triple = np.unique((((fam << b_bits) | bucket) << a_bits) | acc_k)
+        g = triple >> a_bits
+        acc = triple & ((1 << a_bits) - 1)
+    else:
+        _, gid = np.unique(fam * (int(bucket.max()) + 1) + bucket, return_inverse=True)
+        triple = np.unique((gid.astype(np.int64) << 32) | acc_k)
+        g = triple >> 32
+        acc = triple & 0xFFFFFFFF
+    del fam, bucket, acc_k
+    g = np.cumsum(np.r_[0, (g[1:] != g[:-1]).astype(np.int64)]) if g.size else g  # dense, sorted
     size = np.bincount(g)
     ok = (size[g] >= 2) & (size[g] <= cfg.lockstep_group_cap)
     g, acc = g[ok], acc[ok]
@@ -207,9 +230,11 @@ def build_links(pairs: dict[str, Pairs], cfg: DetectionConfig) -> Links:
     for kind in ("ip", "prefix", "ua", "org", "api_key"):
         p = pairs[kind]
         rarity = infra_rarity(p.degree, cfg.infra_cap)
-        parts.append(value_links(p, kind, lw[kind], cfg.ring_k, rarity, cfg.infra_cap))
+        parts.append(value_links(p, kind, lw[kind], cfg.ring_k, rarity, cfg.infra_cap,
+                                 cfg.link_values_per_account))
     fam = pairs["family"]
     rarity = content_rarity(fam.degree)
     rarity[0] = 0.0
-    parts.append(value_links(fam, "content", lw["content"], cfg.ring_k, rarity, cfg.content_cap))
+    parts.append(value_links(fam, "content", lw["content"], cfg.ring_k, rarity, cfg.content_cap,
+                             cfg.link_values_per_account))
     return Links.concat(parts)

@@ -33,14 +33,28 @@ class Pairs:
         return self.degree[self.value]
 
 
-def distinct_pairs(account: np.ndarray, value: np.ndarray, n_values: int | None = None) -> Pairs:
-    """Build :class:`Pairs` from per-event account and value arrays; value 0 means missing."""
+def distinct_pairs(account: np.ndarray, value: np.ndarray, n_values: int | None = None,
+                   weights: np.ndarray | None = None) -> Pairs:
+    """Build :class:`Pairs` from per-event account and value arrays; value 0 means missing.
+
+    Events arrive sorted by account and time, and most accounts keep one IP, agent, org and
+    key for long stretches, so runs of identical consecutive pairs are collapsed first
+    (linear) and only the runs are sorted. ``weights`` (events per row) lets pairs be built
+    from other pairs, e.g. (account, /24) from (account, IP).
+    """
     keep = value != 0
     acc = account[keep].astype(np.int64)
     val = value[keep].astype(np.int64)
-    keys, counts = np.unique((val << 32) | acc, return_counts=True)
+    key = (val << 32) | acc
+    w = np.ones(key.size, dtype=np.int64) if weights is None else weights[keep].astype(np.int64)
+    if key.size:
+        start = np.r_[0, np.flatnonzero(key[1:] != key[:-1]) + 1]
+        key = key[start]
+        w = np.add.reduceat(w, start)
+    keys, inv = np.unique(key, return_inverse=True)
+    counts = np.bincount(inv, weights=w, minlength=keys.size).astype(np.int64)
     pv = keys >> 32
     pa = (keys & 0xFFFFFFFF).astype(np.int32)
     size = int(n_values if n_values is not None else (int(value.max()) + 1 if value.size else 1))
     degree = np.bincount(pv, minlength=size).astype(np.int64)
-    return Pairs(account=pa, value=pv, events=counts.astype(np.int64), degree=degree)
+    return Pairs(account=pa, value=pv, events=counts, degree=degree)
