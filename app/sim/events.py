@@ -8,6 +8,7 @@ into whatever columns their format has; keeping indices until the last moment is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,9 +53,6 @@ class Chunk:
 
     def __len__(self) -> int:
         return len(self.acct)
-
-    def slice(self, a: int, b: int) -> "Chunk":
-        return Chunk(**{k: v[a:b] for k, v in self.__dict__.items()})
 
 
 class DayMaker:
@@ -111,8 +109,12 @@ class DayMaker:
         return joined.take(back), fam
 
     # -- the day ----------------------------------------------------------------------------
-    def day(self, day: int) -> Chunk:
-        """All events of ``day`` (0-based), sorted by time."""
+    def day(self, day: int, rows: int = 200_000) -> Iterator[Chunk]:
+        """The events of ``day`` (0-based), sorted by time, as chunks of at most ``rows``.
+
+        Timing for the whole day is drawn first (a few numeric arrays); text and the other
+        fields are drawn per chunk, so memory holds one chunk of text at a time.
+        """
         w = self.w
         rng = np.random.default_rng([w.seed, 1000 + day])
         d = diurnal_day(w, day, rng, self.cand)
@@ -128,6 +130,12 @@ class DayMaker:
         camp = np.concatenate([np.full(len(d.acct) + len(e_acct), -1), c.camp])
         order = np.argsort(ts, kind="stable")
         acct, ts, kind, aux, camp = acct[order], ts[order], kind[order], aux[order], camp[order]
+        del d, c, order
+        for a in range(0, len(acct), rows):
+            sl = slice(a, a + rows)
+            yield self._chunk(rng, acct[sl], ts[sl], kind[sl], aux[sl], camp[sl])
+
+    def _chunk(self, rng, acct, ts, kind, aux, camp) -> Chunk:
         n = len(acct)
         # prompts and response families per kind, scattered back into time order
         pieces, positions = [], []
@@ -151,6 +159,7 @@ class DayMaker:
         inverse = np.empty(n, np.int64)
         inverse[pos_all] = np.arange(n)
         prompt = (pa.concat_arrays(pieces) if pieces else pa.array([], pa.string())).take(inverse)
+        del pieces
         return self._fields(rng, acct, ts, kind, camp, family, prompt)
 
     def _fields(self, rng, acct, ts, kind, camp, family, prompt) -> Chunk:

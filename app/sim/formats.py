@@ -47,27 +47,22 @@ class Tables:
         rng = np.random.default_rng([w.seed, 77])
         self.w = w
         self.org_of = w.org
-        self.orgs = pa.array(w.orgs, pa.string())
-        self.keys = pa.array(w.keys, pa.string())
-        self.ips = pa.array(w.ips, pa.string())
-        self.uas = pa.array(w.uas, pa.string())
+        self.orgs, self.keys, self.ips, self.uas = w.orgs, w.keys, w.ips, w.uas
         self.models = pa.array(MODELS, pa.string())
-        names = w.account_ids
+        self.account = w.account_ids
         if fmt == "bedrock":
             aws = rng.integers(10**11, 10**12, len(w.orgs))
             self.aws_account = pa.array([str(a) for a in aws.tolist()], pa.string())
             self.region = pa.array([_REGIONS[i] for i in rng.integers(0, len(_REGIONS), len(w.orgs))],
                                    pa.string())
             role_based = np.isin(w.role, [ROLES.index("enterprise"), ROLES.index("university_lab")])
-            names = [f"arn:aws:sts::{aws[o]}:assumed-role/BedrockInvoke/{a}" if r else
-                     f"arn:aws:iam::{aws[o]}:user/{a}"
-                     for a, o, r in zip(w.account_ids, w.org.tolist(), role_based.tolist())]
+            self.account = pa.array(
+                [f"arn:aws:sts::{aws[o]}:assumed-role/BedrockInvoke/{a}" if r else f"arn:aws:iam::{aws[o]}:user/{a}"
+                 for a, o, r in zip(w.account_ids.to_pylist(), w.org.tolist(), role_based.tolist())], pa.string())
         if fmt == "litellm":
-            first_key = [w.keys[o] for o in w.key_off.tolist()]
+            first_key = w.keys.take(pa.array(w.key_off)).to_pylist()
             self.key_hash = pa.array([hashlib.sha256(f"sk-{k[4:]}".encode()).hexdigest()
                                       for k in first_key], pa.string())
-        self.account_names = names
-        self.account = pa.array(names, pa.string())
 
 
 def _take(arr: pa.Array, idx: np.ndarray) -> pa.Array:

@@ -58,8 +58,8 @@ def resolve_format(path: Path, fmt: str | None) -> tuple[str, str | None]:
     return fmt, compression
 
 
-def _gzip(data) -> bytes:
-    return zlib.compress(data, GZIP_LEVEL, wbits=31)
+def _gzip(level: int):
+    return lambda data: zlib.compress(data, level, wbits=31)
 
 
 def _zstd(data) -> bytes:
@@ -76,7 +76,8 @@ class _Sink:
 
     def __init__(self, path: Path, compression: str | None):
         self.fh = open(path, "wb")
-        self.job = {"gzip": _gzip, "zstd": _zstd}.get(compression or "")
+        kind, _, level = (compression or "").partition(":")
+        self.job = _gzip(int(level or GZIP_LEVEL)) if kind == "gzip" else (_zstd if kind == "zstd" else None)
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sim-compress") if self.job else None
         self.pending: deque = deque()
 
@@ -85,7 +86,7 @@ class _Sink:
             self.fh.write(data)
             return
         self.pending.append(self.pool.submit(self.job, data))
-        while len(self.pending) > 2:
+        while len(self.pending) > 1:
             self.fh.write(self.pending.popleft().result())
 
     def close(self) -> None:
@@ -126,7 +127,8 @@ class _TextWriter:
 class _ParquetWriter:
     def __init__(self, path: Path, compression: str | None, tables: Tables):
         self.raw = pa.OSFile(str(path), "wb")
-        self.stream = pa.CompressedOutputStream(self.raw, compression) if compression else self.raw
+        kind = (compression or "").partition(":")[0]
+        self.stream = pa.CompressedOutputStream(self.raw, kind) if kind else self.raw
         self.tables = tables
         self.writer: pq.ParquetWriter | None = None
 

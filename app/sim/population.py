@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
 
 from . import identity as idn
 from .corpus import benchmark_set, user_agent_pool
@@ -57,11 +58,11 @@ class World:
     t0_ms: int
     days: int
     release_ms: int  # relative to t0
-    account_ids: list[str]
+    account_ids: pa.Array  # string tables are Arrow arrays: a fraction of a list's memory
     role: np.ndarray
     label: np.ndarray  # -1 benign, else campaign index
     org: np.ndarray
-    orgs: list[str]
+    orgs: pa.Array
     tz: np.ndarray
     shape: np.ndarray
     weekend: np.ndarray
@@ -73,14 +74,14 @@ class World:
     ip_cnt: np.ndarray
     ip_sticky: np.ndarray  # True: first IP dominates (home); False: uniform over the list
     acct_ip: np.ndarray
-    ips: list[str]
+    ips: pa.Array
     ua_off: np.ndarray
     ua_cnt: np.ndarray
     acct_ua: np.ndarray
-    uas: list[str]
+    uas: pa.Array
     key_off: np.ndarray
     key_cnt: np.ndarray
-    keys: list[str]
+    keys: pa.Array
     topic: np.ndarray
     focus: np.ndarray
     lab_share: np.ndarray  # share of diurnal events that are lab CoT math
@@ -193,12 +194,13 @@ class Builder:
         key_cnt = np.concatenate(self.key_cnt)
         key_off = np.concatenate([[0], np.cumsum(key_cnt)[:-1]]).astype(np.int64)
         ids = np.random.default_rng([self.seed, 99])  # own stream: finish() may run twice
-        account_ids = idn.unique_hex(ids, self.n, 10, "acct_")
-        keys = idn.unique_hex(ids, int(key_cnt.sum()), 12, "key_")
-        orgs = idn.unique_hex(ids, self.n_orgs, 10, "org_")
+        account_ids = pa.array(idn.unique_hex(ids, self.n, 10, "acct_"), pa.string())
+        keys = pa.array(idn.unique_hex(ids, int(key_cnt.sum()), 12, "key_"), pa.string())
+        orgs = pa.array(idn.unique_hex(ids, self.n_orgs, 10, "org_"), pa.string())
         return World(
             preset=self.preset, seed=self.seed, t0_ms=t0_ms, days=self.preset.days, release_ms=release_ms,
-            account_ids=account_ids, orgs=orgs, ips=self.ips, uas=self.uas, keys=keys,
+            account_ids=account_ids, orgs=orgs, ips=pa.array(self.ips, pa.string()),
+            uas=pa.array(self.uas, pa.string()), keys=keys,
             ip_off=np.concatenate(self.ip_off).astype(np.int64), ip_cnt=np.concatenate(self.ip_cnt).astype(np.int64),
             acct_ip=np.concatenate(self.ip_lists).astype(np.int32),
             ua_off=np.concatenate(self.ua_off).astype(np.int64), ua_cnt=np.concatenate(self.ua_cnt).astype(np.int64),

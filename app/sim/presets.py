@@ -51,7 +51,7 @@ class Preset:
     labs: int = 1
     cloud_pools: tuple[int, int, int] = (1, 6, 12)  # (pools, min accounts, max accounts)
     pool_scale: int = 400  # fragments rendered per topic / template (text variety)
-    chunk_events: int = 400_000  # rows per write batch
+    gzip_level: int = 6  # .gz outputs: 6 keeps samples small, 1 keeps the big presets fast
 
 
 _HYDRA_RATE = (10.0, 24.0)
@@ -96,7 +96,7 @@ PRESETS: dict[str, Preset] = {
                    CampaignSpec("hydra", (700, 1200), _HYDRA_RATE, (2, 3), mixed_resellers=1),
                    CampaignSpec("low_and_slow", (400, 700), (2.0, 5.0), (1, 2))),
         enterprises=(12, 15, 80), resellers=8, reseller_rate=(800.0, 2500.0), eval_bots=6, labs=4,
-        cloud_pools=(10, 8, 40), pool_scale=4000,
+        cloud_pools=(10, 8, 40), pool_scale=4000, gzip_level=1,
     ),
     "full": Preset(
         name="full", description="the public scale: ~28.8M events, 25,000 campaign accounts, "
@@ -106,7 +106,7 @@ PRESETS: dict[str, Preset] = {
                    CampaignSpec("hydra", (0, 0), _HYDRA_RATE, (2, 4), mixed_resellers=1, weight=0.24),
                    CampaignSpec("low_and_slow", (0, 0), (2.0, 5.0), (2, 3), weight=0.14)),
         enterprises=(40, 15, 120), resellers=12, reseller_rate=(1500.0, 5000.0), eval_bots=10,
-        labs=8, cloud_pools=(30, 8, 60), pool_scale=12000, chunk_events=500_000,
+        labs=8, cloud_pools=(30, 8, 60), pool_scale=12000, gzip_level=1,
     ),
 }
 
@@ -125,6 +125,8 @@ def resolve(name: str, overrides: dict) -> Preset:
         raise ValueError("days must be at least 2")
     if not 0.0 < preset.campaign_share < 0.9:
         raise ValueError("campaign_share must be between 0 and 0.9")
+    if not 1 <= preset.gzip_level <= 9:
+        raise ValueError("gzip_level must be between 1 and 9")
     if preset.target_events < 500:
         raise ValueError("target_events must be at least 500")
     return preset

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from app.core.errors import InputError
 
@@ -27,7 +28,7 @@ from .world import build_world, expected_events
 
 __all__ = ["SimSummary", "run_simulation", "scenario_path"]
 
-_WRITE_ROWS = 200_000  # rows per write call: bounds memory of rendered text
+_WRITE_ROWS = 100_000  # rows per chunk and write call: bounds memory of rendered text
 
 
 @dataclass
@@ -127,6 +128,8 @@ def run_simulation(preset: str, seed: int, out, fmt: str | None = None, truth=No
     total = int(round(expected_events(world).sum()))
     maker = DayMaker(world)
     tables = Tables(world, fmt)
+    if compression == "gzip":
+        compression = f"gzip:{p.gzip_level}"
     tmp = out.with_name(out.name + ".part")
     seen = np.zeros(world.n, bool)
     done = 0
@@ -134,15 +137,14 @@ def run_simulation(preset: str, seed: int, out, fmt: str | None = None, truth=No
         writer = open_writer(tmp, fmt, compression, tables)
         try:
             for day in range(world.days):
-                ch = maker.day(day)
-                seen[ch.acct] = True
-                for a in range(0, len(ch), _WRITE_ROWS):
-                    part = ch.slice(a, a + _WRITE_ROWS)
+                for part in maker.day(day, _WRITE_ROWS):
+                    seen[part.acct] = True
                     writer.write(part)
                     done += len(part)
+                    del part
+                    pa.default_memory_pool().release_unused()
                     if progress is not None:
                         progress(done, max(total, done))
-                del ch
         finally:
             writer.close()
         replace_atomically(tmp, out)
@@ -158,9 +160,10 @@ def run_simulation(preset: str, seed: int, out, fmt: str | None = None, truth=No
                          campaign_accounts=int((seen & (world.label >= 0)).sum()),
                          files=[str(out)], fmt=fmt, preset=preset, seed=int(seed))
     if truth_path is not None:
-        names = tables.account_names
-        rows = sorted((names[i], "benign" if world.label[i] < 0 else world.campaigns[world.label[i]].cid,
-                       ROLES[world.role[i]]) for i in np.flatnonzero(seen).tolist())
+        idx = np.flatnonzero(seen)
+        names = tables.account.take(pa.array(idx)).to_pylist()
+        rows = sorted((name, "benign" if world.label[i] < 0 else world.campaigns[world.label[i]].cid,
+                       ROLES[world.role[i]]) for name, i in zip(names, idx.tolist()))
         try:
             with open(truth_path, "w", newline="", encoding="utf-8") as fh:
                 wr = csv.writer(fh, lineterminator="\n")
