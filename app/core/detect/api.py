@@ -1,7 +1,7 @@
 """The detection entry points the CLI and the window call: analyze, then read results.
 
-``analyze`` runs the whole pipeline (columns -> template families -> features -> links ->
-Leiden -> scores -> mixed accounts) and stores everything in the case in one transaction at
+``analyze`` runs the whole pipeline (columns -> sampled prompt segments -> features -> links
+-> Leiden -> scores -> campaign shares and mixed accounts) and stores everything in the case in one transaction at
 the end; the read functions only query the stored tables, so they are instant and work on a
 case analysed earlier or by a colleague.
 """
@@ -21,13 +21,13 @@ import app
 from .columns import load_columns
 from .config import DetectionConfig, load_config
 from .errors import AnalysisCancelled, DetectionError
-from .families import families_from_simhash, template_simhashes
 from .features import compute_features
 from .graph import communities
 from .linking import Links, build_links, cohort_links, lockstep_links
-from .mixed import find_mixed
+from .mixed import find_mixed, refine_shares
 from .pairs import distinct_pairs
-from .scoring import score_clusters
+from .scoring import SampledSegments, score_clusters
+from .segments import SegmentIndex, sample_events
 from .store import write_results
 
 __all__ = ["AnalysisSummary", "ClusterInfo", "analyze", "list_clusters", "suspicious_accounts",
@@ -130,13 +130,16 @@ def analyze(case, config: DetectionConfig | None = None,
     step(0.0, "reading events")
     read_progress = None if progress is None else (lambda f, m: progress(0.4 * f, m))
     cols = load_columns(case, read_progress, cancelled)
-    step(0.4, "grouping near-duplicate templates", "read")
-    simhash, known = template_simhashes(case, cols.template_ids)
-    fam_of_template = families_from_simhash(simhash, known, cfg.simhash_max_distance,
-                                            cfg.simhash_window)
-    family = fam_of_template[cols.template]
-    n_fam = int(fam_of_template.max()) + 1
-    step(0.45, "computing account features", "families")
+    step(0.4, "reading prompt templates", "read")
+    n_tpl = int(cols.template_ids.size)
+    family = cols.template  # exact masked template (features, lockstep)
+    segments = SegmentIndex.empty(n_tpl)
+    picked = sample_events(cols.account, cfg.segment_sample_per_account)
+    segments.fetch(case, cols.template_ids, cols.template[picked])
+    row, seg = segments.expand(cols.template[picked])
+    sample = SampledSegments(cols.account[picked], row, seg)
+    del picked
+    step(0.5, "computing account features", "segments")
     ip_pairs = distinct_pairs(cols.account, cols.ip)
     ip_prefix = np.zeros(ip_pairs.degree.size, dtype=np.int64)
     ip_prefix[cols.ip] = cols.prefix
@@ -147,28 +150,30 @@ def analyze(case, config: DetectionConfig | None = None,
         "ua": distinct_pairs(cols.account, cols.ua),
         "org": distinct_pairs(cols.account, cols.org),
         "api_key": distinct_pairs(cols.account, cols.key),
-        "family": distinct_pairs(cols.account, family, n_fam),
+        "family": distinct_pairs(cols.account, family, n_tpl),
+        "segment": distinct_pairs(sample.account[row], seg, segments.n_segments),
     }
     features = compute_features(cols, family, pairs, cfg.shift_hours, release_ts)
-    step(0.55, "linking accounts", "features")
+    step(0.6, "linking accounts", "features")
     links = build_links(pairs, cfg)
     lock, _ = lockstep_links(cols.account, family, cols.ts, cfg, pairs["family"].degree)
-    fp = pairs["family"]
-    main_family = np.zeros(cols.n_accounts, dtype=np.int64)
-    shared = fp.pair_degree() >= 2
-    if shared.any():  # the account's most used family among those others use too
-        order = np.lexsort((-fp.events[shared], fp.account[shared]))
-        acc_sorted = fp.account[shared][order]
-        first = np.ones(acc_sorted.size, dtype=bool)
-        first[1:] = acc_sorted[1:] != acc_sorted[:-1]
-        main_family[acc_sorted[first]] = fp.value[shared][order][first]
-    cohort = cohort_links(features["first_seen"] // 1000, main_family, fp.degree, cfg)
+    sp = pairs["segment"]
+    main = np.zeros(cols.n_accounts, dtype=np.int64)
+    shared = sp.pair_degree() >= 2
+    if shared.any():  # the account's most used segment among those others use too
+        order = np.lexsort((-sp.events[shared], sp.account[shared]))
+        acc_sorted = sp.account[shared][order]
+        first = np.r_[True, acc_sorted[1:] != acc_sorted[:-1]]
+        main[acc_sorted[first]] = sp.value[shared][order][first]
+    cohort = cohort_links(features["first_seen"] // 1000, main, sp.degree, cfg)
     links = Links.concat([links, lock, cohort])
     step(0.75, "finding communities", "links")
     u, v, w = links.combined(cols.n_accounts)
     labels = communities(cols.n_accounts, u, v, w, cfg.leiden_iterations, cfg.leiden_resolution)
     step(0.85, "scoring clusters", "communities")
-    result = score_clusters(labels, cols, family, pairs, links, features, cfg, release_ts)
+    result = score_clusters(labels, cols, sample, pairs, links, features, cfg, release_ts)
+    step(0.9, "measuring campaign shares", "scoring")
+    against = refine_shares(case, cols, segments, sample, result, cfg)
     flagged_member = np.zeros(cols.n_accounts, dtype=bool)
     for res in result.clusters:
         if res.flagged:
@@ -176,9 +181,8 @@ def analyze(case, config: DetectionConfig | None = None,
     # below mixed_max_share an account carries a campaign but is not one (a mixed account)
     suspicious = (flagged_member & (result.account_score >= cfg.account_threshold)
                   & (result.campaign_share >= cfg.mixed_max_share))
-    mixed = find_mixed(result, fp, features["events"], suspicious, cfg.mixed_min_share,
-                       cfg.mixed_max_share, cfg.mixed_min_events)
-    step(0.95, "saving results", "scoring")
+    mixed = find_mixed(result, against, features["events"], suspicious, cfg)
+    step(0.95, "saving results", "shares")
     run_id = write_results(case, cols.account_ids, features, result, mixed, suspicious, cfg,
                            int(started * 1000), data_version, cols.n_events, timings,
                            app.__version__)

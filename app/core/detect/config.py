@@ -34,6 +34,7 @@ SIGNAL_FAMILY = {
     "hydra_volume": "volume",
     "cohort": "cohort",
     "post_release_ramp": "timing",
+    "shift_pattern": "timing",
 }
 
 
@@ -51,8 +52,8 @@ class DetectionConfig:
     lockstep_group_cap: int = 40
     cohort_window_h: float = 48.0
     shift_hours: int = 8
-    simhash_max_distance: int = 3
-    simhash_window: int = 3
+    segment_sample_per_account: int = 12
+    share_sample_per_account: int = 160
     ring_k: int = 2
     link_values_per_account: int = 8
     infra_cap: int = 500
@@ -67,9 +68,10 @@ class DetectionConfig:
     signal_weights: dict[str, float] = field(default_factory=lambda: _weights(
         size=0.4, link_density=0.4, capability_concentration=0.8, cot_rate=0.8,
         template_sharing=1.2, infra_sharing=0.8, lockstep=1.2, hydra_volume=0.6, cohort=0.6,
-        post_release_ramp=0.4))
+        post_release_ramp=0.6, shift_pattern=0.6))
     family_threshold: dict[str, float] = field(default_factory=lambda: _weights(
         infrastructure=0.3, content=0.3, timing=0.3, cohort=0.4))
+    shift_kl_full: float = 1.0
     min_families: int = 2
     cluster_threshold: float = 0.6
     account_threshold: float = 0.5

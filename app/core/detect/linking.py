@@ -108,7 +108,7 @@ def _pair_scale(n: np.ndarray, k: int) -> np.ndarray:
 
 
 def value_links(pairs: Pairs, kind: str, weight: float, k: int, rarity: np.ndarray,
-                max_n: int, per_account: int = 0) -> Links:
+                max_n: int, per_account: int = 0, rarest_first: bool = False) -> Links:
     """Links between accounts sharing a value, weighted ``weight * rarity(n)`` per member.
 
     Parameters
@@ -121,7 +121,12 @@ def value_links(pairs: Pairs, kind: str, weight: float, k: int, rarity: np.ndarr
         Values used by more accounts are skipped entirely.
     per_account : int
         When positive, each account takes part through at most this many of its values (those
-        with the most events); a proxy pool of 500 IPs links its accounts as well through 8.
+        with the most events, or the rarest first with ``rarest_first``); a proxy pool of 500
+        IPs links its accounts as well through 8.
+    rarest_first : bool
+        Prefer the account's least shared values: a campaign account that hides half its
+        prompts among everyday ones is linked through its campaign's sentences, not through
+        "format it as markdown".
     """
     deg = pairs.pair_degree()
     keep = (deg >= 2) & (deg <= max_n) & (rarity[pairs.value] > 0)
@@ -129,8 +134,9 @@ def value_links(pairs: Pairs, kind: str, weight: float, k: int, rarity: np.ndarr
         return Links.empty()
     val = pairs.value[keep]
     acc = pairs.account[keep]
-    if per_account:  # each account links through its busiest values only (bounded edges)
-        by_acc = np.lexsort((-pairs.events[keep], acc))
+    if per_account:  # each account links through a few of its values only (bounded edges)
+        first = deg[keep] if rarest_first else -pairs.events[keep]
+        by_acc = np.lexsort((-pairs.events[keep], first, acc))
         a_sorted = acc[by_acc]
         start = np.r_[0, np.flatnonzero(a_sorted[1:] != a_sorted[:-1]) + 1]
         rank = np.arange(a_sorted.size) - np.repeat(start, np.diff(np.r_[start, a_sorted.size]))
@@ -224,7 +230,10 @@ def cohort_links(first_seen_s: np.ndarray, main_family: np.ndarray, family_degre
 
 
 def build_links(pairs: dict[str, Pairs], cfg: DetectionConfig) -> Links:
-    """Infrastructure and content links (lockstep and cohort are built separately)."""
+    """Infrastructure links and content links through shared prompt segments.
+
+    Lockstep and cohort links are built separately.
+    """
     parts = []
     lw = cfg.link_weights
     for kind in ("ip", "prefix", "ua", "org", "api_key"):
@@ -232,9 +241,9 @@ def build_links(pairs: dict[str, Pairs], cfg: DetectionConfig) -> Links:
         rarity = infra_rarity(p.degree, cfg.infra_cap)
         parts.append(value_links(p, kind, lw[kind], cfg.ring_k, rarity, cfg.infra_cap,
                                  cfg.link_values_per_account))
-    fam = pairs["family"]
-    rarity = content_rarity(fam.degree)
+    seg = pairs["segment"]
+    rarity = content_rarity(seg.degree)
     rarity[0] = 0.0
-    parts.append(value_links(fam, "content", lw["content"], cfg.ring_k, rarity, cfg.content_cap,
-                             cfg.link_values_per_account))
+    parts.append(value_links(seg, "content", lw["content"], cfg.ring_k, rarity, cfg.content_cap,
+                             cfg.link_values_per_account, rarest_first=True))
     return Links.concat(parts)

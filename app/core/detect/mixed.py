@@ -1,10 +1,12 @@
-"""Find legitimate-looking accounts that carry part of a flagged campaign's traffic.
+"""Measure how much of each account's traffic is a flagged campaign's, and find mixed accounts.
 
 A reseller or a shared corporate key can front a campaign: most of its traffic is ordinary
-and the account as a whole looks innocent, so it never joins a cluster on its own merits. What
-gives it away is that a slice of its prompts uses template families that are otherwise used
-only by a flagged cluster. The share of such traffic is the "mixing ratio" the analyst needs
-before deciding whether to ban the account or ask the reseller about its customer.
+and the account as a whole looks innocent. What gives it away is that a slice of its prompts
+reuses template sentences otherwise used only by a flagged cluster. The share of such traffic
+(the "mixing ratio") separates campaign accounts, whose traffic is mostly the campaign's even
+under camouflage, from mixed accounts that relay part of one. Because the first segment sample
+is small, the members of flagged clusters (and accounts outside clusters that touched their
+sentences) are re-sampled more densely here before the share is trusted.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .pairs import Pairs
-from .scoring import ScoreResult
+from .columns import EventColumns
+from .config import DetectionConfig
+from .scoring import SampledSegments, ScoreResult, campaign_like
+from .segments import SegmentIndex, sample_events
 
-__all__ = ["MixedAccount", "find_mixed"]
+__all__ = ["MixedAccount", "refine_shares", "find_mixed"]
 
 
 @dataclass
@@ -24,51 +28,83 @@ class MixedAccount:
     account: int  # dense account index
     cluster: int  # index into ScoreResult.clusters
     share: float
-    campaign_events: int
+    campaign_events: int  # estimated from the sample
     events: int
 
 
-def find_mixed(result: ScoreResult, family_pairs: Pairs, events: np.ndarray,
-               suspicious: np.ndarray, min_share: float, max_share: float,
-               min_events: int) -> list[MixedAccount]:
-    """Accounts whose traffic is partly on a flagged cluster's campaign template families.
+def _owner(result: ScoreResult, n_segments: int) -> tuple[np.ndarray, np.ndarray]:
+    """Segment -> flagged cluster that owns it (-1), and the flagged clusters' exclusive keys."""
+    k = len(result.clusters)
+    flagged = np.array([r.flagged for r in result.clusters] + [False])
+    keys = result.excl_keys
+    keys = keys[flagged[keys % (k + 1)]] if keys.size else keys
+    owner = np.full(n_segments, -1, dtype=np.int64)
+    owner[keys // (k + 1)] = keys % (k + 1)
+    return owner, keys
 
-    Parameters
-    ----------
-    result : ScoreResult
-    family_pairs : Pairs
-        (account, template family) pairs with event counts.
-    events : numpy.ndarray
-        Events per dense account.
-    suspicious : numpy.ndarray
-        bool per account already on the suspicious list (those are not "mixed").
-    min_share, max_share : float
-        Campaign share range that counts as mixed.
-    min_events : int
-        Smaller accounts are left out (a share of a handful of events means little).
+
+def refine_shares(case, cols: EventColumns, index: SegmentIndex, first: SampledSegments,
+                  result: ScoreResult, cfg: DetectionConfig) -> np.ndarray:
+    """Re-measure the campaign share of flagged members and of accounts touching their sentences.
+
+    Updates ``result.campaign_share`` and ``result.account_score`` in place and returns the
+    cluster (index into ``result.clusters``, -1 for none) each share was measured against.
+    """
+    k = len(result.clusters)
+    owner, keys = _owner(result, index.n_segments)
+    flagged = np.array([r.flagged for r in result.clusters] + [False])
+    member_cl = np.where(flagged[result.account_cluster], result.account_cluster, -1)
+    outside = np.full(member_cl.size, -1, dtype=np.int64)
+    touched = campaign_like(first, outside, keys, k, owner)
+    candidate = member_cl >= 0
+    candidate[first.account[touched]] = True
+    against = member_cl.copy()
+    if not candidate.any():
+        return against
+    picked = sample_events(cols.account, cfg.share_sample_per_account, only=candidate)
+    index.fetch(case, cols.template_ids, cols.template[picked])
+    row, seg = index.expand(cols.template[picked])
+    owner = np.r_[owner, np.full(index.n_segments - owner.size, -1, dtype=np.int64)]
+    sample = SampledSegments(cols.account[picked], row, seg)
+    hit = campaign_like(sample, member_cl, keys, k, owner)
+    n_acc = cols.n_accounts
+    sampled = np.bincount(sample.account, minlength=n_acc)
+    hits = np.bincount(sample.account[hit], minlength=n_acc)
+    share = np.where(candidate, hits / np.maximum(sampled, 1), result.campaign_share)
+    share = np.maximum(share, np.where(member_cl >= 0, result.infra_share, 0.0))
+    # accounts outside clusters are measured against the cluster owning most of their hits
+    out_hit = hit & (member_cl[sample.account] < 0)
+    if out_hit.any():
+        seg_owner = np.full(sample.account.size, -1, dtype=np.int64)
+        seg_owner[row] = owner[seg]
+        acc = sample.account[out_hit]
+        cl = seg_owner[out_hit]
+        key, cnt = np.unique(acc * (k + 1) + np.maximum(cl, 0), return_counts=True)
+        order = np.lexsort((-cnt, key // (k + 1)))
+        key = key[order]
+        first_of = np.r_[True, (key[1:] // (k + 1)) != (key[:-1] // (k + 1))]
+        against[key[first_of] // (k + 1)] = key[first_of] % (k + 1)
+    scores = np.array([r.score for r in result.clusters] + [0.0])
+    result.campaign_share[:] = share
+    full = max(cfg.campaign_share_full, 1e-9)
+    member = result.account_cluster >= 0
+    result.account_score[member] = (scores[result.account_cluster[member]]
+                                    * np.minimum(1.0, share[member] / full))
+    return against
+
+
+def find_mixed(result: ScoreResult, against: np.ndarray, events: np.ndarray,
+               suspicious: np.ndarray, cfg: DetectionConfig) -> list[MixedAccount]:
+    """Accounts whose traffic is partly a flagged campaign's (share in the mixed range).
 
     Returns
     -------
     list of MixedAccount, largest campaign volume first.
     """
-    n_fam = int(family_pairs.degree.size)
-    owner = np.full(n_fam, -1, dtype=np.int64)
-    for c, res in enumerate(result.clusters):
-        if res.flagged and res.campaign_families.size:
-            owner[res.campaign_families] = c
-    hit = owner[family_pairs.value] >= 0
-    if not hit.any():
-        return []
-    acc = family_pairs.account[hit].astype(np.int64)
-    cl = owner[family_pairs.value[hit]]
-    key, inv = np.unique(acc * (len(result.clusters) + 1) + cl, return_inverse=True)
-    camp = np.bincount(inv, weights=family_pairs.events[hit])
-    a = key // (len(result.clusters) + 1)
-    c = key % (len(result.clusters) + 1)
-    share = camp / np.maximum(events[a], 1)
-    keep = ((share >= min_share) & (share < max_share) & (events[a] >= min_events)
-            & ~suspicious[a])
-    out = [MixedAccount(int(x), int(y), float(s), int(e), int(events[x]))
-           for x, y, s, e in zip(a[keep], c[keep], share[keep], camp[keep])]
+    share = result.campaign_share
+    keep = ((against >= 0) & (share >= cfg.mixed_min_share) & (share < cfg.mixed_max_share)
+            & (events >= cfg.mixed_min_events) & ~suspicious)
+    out = [MixedAccount(int(a), int(against[a]), float(share[a]), int(round(share[a] * events[a])),
+                        int(events[a])) for a in np.flatnonzero(keep)]
     out.sort(key=lambda m: -m.campaign_events)
     return out

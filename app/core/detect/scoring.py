@@ -24,10 +24,12 @@ import numpy as np
 
 from .columns import EventColumns
 from .config import FAMILIES, DetectionConfig
+from .features import RAMP_WINDOW_S, newest_model
 from .linking import Links
 from .pairs import Pairs
 
-__all__ = ["ClusterResult", "ScoreResult", "score_clusters", "TARGETED_CAPABILITIES"]
+__all__ = ["ClusterResult", "ScoreResult", "SampledSegments", "score_clusters",
+           "campaign_like", "TARGETED_CAPABILITIES"]
 
 #: capability indices a distillation campaign targets: coding, math, reasoning, agentic
 TARGETED_CAPABILITIES = (1, 2, 3, 4)
@@ -49,7 +51,7 @@ class ClusterResult:
     families: list[str]
     signals: dict[str, tuple[float, float, str]]  # name -> (value, contribution, detail)
     reasons: list[str]
-    campaign_families: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    campaign_segments: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass
@@ -58,6 +60,10 @@ class ScoreResult:
     account_cluster: np.ndarray  # dense account -> index into clusters, -1 when none
     campaign_share: np.ndarray  # dense account -> share of its events that look like its cluster's campaign
     account_score: np.ndarray
+    #: sorted keys segment * (clusters + 1) + cluster of segments exclusive to a cluster
+    excl_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: per account: share of its traffic on the cluster's exclusive infrastructure
+    infra_share: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _exclusive(pairs: Pairs, cl: np.ndarray, sizes: np.ndarray, min_members: np.ndarray,
@@ -84,6 +90,36 @@ def _exclusive(pairs: Pairs, cl: np.ndarray, sizes: np.ndarray, min_members: np.
     return flag, val[excl], cc[excl]
 
 
+@dataclass
+class SampledSegments:
+    """Sampled events (dense account of each) and their segments as (row, segment) pairs."""
+
+    account: np.ndarray
+    row: np.ndarray
+    segment: np.ndarray
+
+
+def campaign_like(sample: SampledSegments, cl: np.ndarray, excl_keys: np.ndarray,
+                  k: int, owner: np.ndarray | None = None) -> np.ndarray:
+    """Per sampled event: does it carry a segment exclusive to the cluster it is judged against?
+
+    Members are judged against their own cluster; with ``owner`` (segment -> flagged cluster or
+    -1), accounts outside every cluster are judged against the owner of each segment.
+    """
+    hit = np.zeros(sample.account.size, dtype=bool)
+    if not sample.row.size or not excl_keys.size:
+        return hit
+    c = cl[sample.account[sample.row]]
+    if owner is not None:
+        c = np.where(c >= 0, c, owner[sample.segment])
+    ok = c >= 0
+    key = sample.segment[ok] * (k + 1) + c[ok]
+    pos = np.clip(np.searchsorted(excl_keys, key), 0, excl_keys.size - 1)
+    found = excl_keys[pos] == key
+    hit[sample.row[ok][found]] = True
+    return hit
+
+
 def _lift(part: float, base: float) -> float:
     """How far ``part`` exceeds ``base`` towards 1 (0 when not above)."""
     if base >= 1.0:
@@ -91,10 +127,14 @@ def _lift(part: float, base: float) -> float:
     return float(np.clip((part - base) / (1.0 - base), 0.0, 1.0))
 
 
-def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
+def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegments",
                    pairs: dict[str, Pairs], links: Links, features: dict[str, np.ndarray],
                    cfg: DetectionConfig, release_ts: int | None) -> ScoreResult:
-    """Turn community labels into scored, ranked clusters and per-account scores."""
+    """Turn community labels into scored, ranked clusters and per-account scores.
+
+    ``pairs`` holds (account, value) pairs for "ip", "prefix", "ua", "org", "api_key" and
+    "segment" (the last counted over ``sample``, the sampled events and their segments).
+    """
     n_acc = cols.n_accounts
     _, inv, counts = np.unique(labels, return_inverse=True, return_counts=True)
     big = counts >= cfg.min_cluster_accounts
@@ -115,20 +155,20 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
     c_target = np.bincount(ev_cl[in_cl], weights=targeted[in_cl], minlength=k) / np.maximum(c_events, 1)
     c_cot = np.bincount(ev_cl[in_cl], weights=cols.cot[in_cl], minlength=k) / np.maximum(c_events, 1)
 
-    # template families exclusive to a cluster
-    fp = pairs["family"]
+    # prompt segments exclusive to a cluster, measured on the sampled events
+    sp = pairs["segment"]
     fmin = np.ceil(cfg.template_member_share * sizes)
-    fflag, fval, fcl = _exclusive(fp, cl, sizes, fmin, cfg.exclusive_share)
-    acc_campaign = np.bincount(fp.account, weights=fp.events * fflag, minlength=n_acc)
-    acc_prompted = np.bincount(fp.account, weights=fp.events, minlength=n_acc)
-    c_fam_events = np.bincount(cl[fp.account[fflag]], weights=fp.events[fflag], minlength=k)
-    c_prompted = np.bincount(cl[fp.account][cl[fp.account] >= 0],
-                             weights=fp.events[cl[fp.account] >= 0], minlength=k)
-    fam_count = np.bincount(fcl, minlength=k)
-    fam_users = np.zeros(k)
-    if fflag.any():
-        users = np.unique(fp.account[fflag])
-        fam_users = np.bincount(cl[users], minlength=k).astype(np.float64)
+    _, sval, scl = _exclusive(sp, cl, sizes, fmin, cfg.exclusive_share)
+    excl_keys = np.sort(sval * (k + 1) + scl)
+    hit = campaign_like(sample, cl, excl_keys, k)
+    s_cl = cl[sample.account]
+    s_in = s_cl >= 0
+    c_sampled = np.bincount(s_cl[s_in], minlength=k).astype(np.float64)
+    c_campaign = np.bincount(s_cl[s_in & hit], minlength=k)
+    acc_sampled = np.bincount(sample.account, minlength=n_acc)
+    acc_campaign = np.bincount(sample.account[hit], minlength=n_acc)
+    seg_count = np.bincount(scl, minlength=k)
+    seg_users = np.bincount(cl[np.unique(sample.account[hit])], minlength=k)
 
     # infrastructure exclusive to a cluster, per kind
     infra = {}
@@ -161,17 +201,25 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
     first_s = features["first_seen"] // 1000
     all_first = np.sort(first_s)
     half = cfg.cohort_window_h * 3600 / 2
+    data_start = float(cols.ts.min()) if cols.ts.size else 0.0
     median_events = float(np.median(events)) if events.size else 1.0
     ts = cols.ts
+    # release reactivity: share of traffic on the newest model in the days after the release
+    newest = newest_model(cols)
+    if release_ts is None and newest:
+        release_ts = int(ts[cols.model == newest].min())
     ramp_all = None
-    if release_ts is not None:
-        w = 14 * 86400
-        after = (ts >= release_ts) & (ts < release_ts + w)
-        before = (ts < release_ts) & (ts >= release_ts - w)
-        na, nb = float(after.sum()), float(before.sum())
-        ramp_all = na / (na + nb) if na + nb else 0.5
-        c_after = np.bincount(ev_cl[in_cl], weights=after[in_cl], minlength=k)
-        c_before = np.bincount(ev_cl[in_cl], weights=before[in_cl], minlength=k)
+    if newest and release_ts is not None:
+        window = (ts >= release_ts) & (ts < release_ts + RAMP_WINDOW_S // 2)
+        on_new = window & (cols.model == newest)
+        ramp_all = float(on_new.sum()) / max(float(window.sum()), 1.0)
+        c_window = np.bincount(ev_cl[in_cl], weights=window[in_cl], minlength=k)
+        c_new = np.bincount(ev_cl[in_cl], weights=on_new[in_cl], minlength=k)
+    # shift pattern: how far the cluster's hour-of-day profile is from all traffic's
+    hour = (ts // 3600) % 24
+    all_hours = np.bincount(hour, minlength=24).astype(np.float64) + 1.0
+    all_hours /= all_hours.sum()
+    c_hours = np.bincount(ev_cl[in_cl] * 24 + hour[in_cl], minlength=k * 24).reshape(k, 24)
 
     order = np.argsort(cl, kind="stable")
     bounds = np.searchsorted(cl[order], np.arange(k + 1))
@@ -192,10 +240,10 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
         sig["cot_rate"] = (_lift(c_cot[c], base_cot),
                            f"{c_cot[c]:.0%} of prompts elicit chain-of-thought "
                            f"(all traffic: {base_cot:.0%})")
-        tshare = float(c_fam_events[c] / c_prompted[c]) if c_prompted[c] else 0.0
+        tshare = float(c_campaign[c] / c_sampled[c]) if c_sampled[c] else 0.0
         sig["template_sharing"] = (
-            tshare, f"{tshare:.0%} of their prompts use {fam_count[c]} template famil"
-            f"{'y' if fam_count[c] == 1 else 'ies'} shared by {int(fam_users[c])} members "
+            tshare, f"{tshare:.0%} of their prompts reuse {int(seg_count[c])} template "
+            f"sentence{'' if seg_count[c] == 1 else 's'} shared by {int(seg_users[c])} members "
             "and almost no one else")
         best_kind = max(infra, key=lambda kd: infra[kd][0][c])
         cov, nvals, nusers = (a[c] for a in infra[best_kind])
@@ -216,17 +264,27 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
         inside = float(np.mean(np.abs(fs - mid) <= half))
         base = (np.searchsorted(all_first, mid + half, "right")
                 - np.searchsorted(all_first, mid - half, "left")) / max(all_first.size, 1)
+        if mid - half < data_start + 2 * half:
+            # first seen at the start of the data: existing accounts, not a creation wave
+            inside = base = 0.0
         sig["cohort"] = (max(0.0, inside - float(base)),
                          f"{inside:.0%} of accounts first seen within {cfg.cohort_window_h:g} h "
                          f"of each other (all accounts: {base:.0%})")
-        if ramp_all is not None and c_after[c] + c_before[c] > 0:
-            rc = float(c_after[c] / (c_after[c] + c_before[c]))
+        if ramp_all is not None and c_window[c] > 0:
+            rc = float(c_new[c] / c_window[c])
             sig["post_release_ramp"] = (_lift(rc, ramp_all),
-                                        f"{rc:.0%} of their traffic around the release came "
-                                        f"after it (all traffic: {ramp_all:.0%})")
+                                        f"{rc:.0%} of their traffic in the week after the release "
+                                        f"went to the new model (all traffic: {ramp_all:.0%})")
         else:
-            sig["post_release_ramp"] = (0.0, "no release date or no traffic around it")
-
+            sig["post_release_ramp"] = (0.0, "no new model, or no traffic after its release")
+        prof = c_hours[c] + 0.5
+        prof = prof / prof.sum()
+        kl = float(np.sum(prof * np.log(prof / all_hours)))
+        busiest = np.argsort(-prof)[:3]
+        sig["shift_pattern"] = (min(1.0, kl / cfg.shift_kl_full),
+                                f"activity concentrated in fixed shifts (hour-of-day profile "
+                                f"{kl:.2f} nats from all traffic; busiest hours "
+                                f"{', '.join(f'{h:02d}h' for h in sorted(busiest))} UTC)")
         val = {name: float(v) for name, (v, _) in sig.items()}
         fam_value = {
             "infrastructure": val["infra_sharing"],
@@ -234,7 +292,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
             # internal templates or a class's shared assignment alone is not distillation
             "content": float(np.sqrt(val["template_sharing"]
                                      * max(val["capability_concentration"], val["cot_rate"]))),
-            "timing": max(val["lockstep"], 0.5 * val["post_release_ramp"]),
+            "timing": max(val["lockstep"], val["shift_pattern"], val["post_release_ramp"]),
             "cohort": val["cohort"],
         }
         passing = [f for f in FAMILIES if fam_value[f] >= cfg.family_threshold[f]]
@@ -246,10 +304,10 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
         results.append(ClusterResult(
             members=members, events=int(vol), score=score, flagged=flagged, families=passing,
             signals={name: (val[name], contrib[name], sig[name][1]) for name in sig},
-            reasons=reasons, campaign_families=fval[fcl == c]))
+            reasons=reasons, campaign_segments=sval[scl == c]))
 
     # per-account share of campaign-like traffic and score
-    campaign = np.maximum(acc_campaign / np.maximum(acc_prompted, 1), acc_infra)
+    campaign = np.maximum(acc_campaign / np.maximum(acc_sampled, 1), acc_infra)
     share = np.zeros(n_acc)
     score = np.zeros(n_acc)
     for c, res in enumerate(results):
@@ -261,4 +319,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, family: np.ndarray,
     new_index = np.empty(max(k, 1), dtype=np.int64)
     new_index[rank] = np.arange(k)
     account_cluster = np.where(cl >= 0, new_index[np.maximum(cl, 0)], -1)
-    return ScoreResult([results[c] for c in rank], account_cluster, share, score)
+    new_keys = np.sort((excl_keys // (k + 1)) * (k + 1) + new_index[excl_keys % (k + 1)]) \
+        if excl_keys.size else excl_keys
+    return ScoreResult([results[c] for c in rank], account_cluster, share, score, new_keys,
+                       acc_infra)

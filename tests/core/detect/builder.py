@@ -21,6 +21,11 @@ def signed64(text: str) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+def key_text(name: str) -> str:
+    """The masked template key stored for template ``name``: one sentence (one segment)."""
+    return f"please work on the task called {name} carefully"
+
+
 class CaseBuilder:
     """Collect events with readable values, then write them with their dimension rows."""
 
@@ -87,7 +92,7 @@ class CaseBuilder:
                 conn.execute(insert(table), rows)
             if self.simhash:
                 conn.execute(insert(schema.templates),
-                             [{"id": signed64(k), "key": k} for k in self.simhash])
+                             [{"id": signed64(k), "key": key_text(k)} for k in self.simhash])
                 conn.execute(insert(schema.prompts), [
                     {"id": signed64("p:" + k), "text": k, "length": len(k), "simhash": s,
                      "template_id": signed64(k), "capability": 0, "cot": 0}

@@ -65,7 +65,7 @@ def test_campaign_flagged_enterprise_nat_not(tmp_path):
 
 def test_reseller_is_mixed_not_suspicious(tmp_path):
     case = scenario(tmp_path / "c.hscase")
-    analyze(case)
+    analyze(case, load_config().with_(share_sample_per_account=1000))  # every event: exact share
     mixed = mixed_accounts(case)
     assert [(m[0], m[3], m[4]) for m in mixed] == [("reseller", 30, 300)]
     assert mixed[0][2] == pytest.approx(0.1)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from app.core.detect.columns import load_columns
-from app.core.detect.families import families_from_simhash
 from app.core.detect.features import compute_features
 from app.core.detect.pairs import distinct_pairs
 
@@ -85,16 +84,3 @@ def test_model_targeting(feats):
     assert f["post_release_ramp"][i["human"]] == 0.5
     assert f["post_release_ramp"][i["bot"]] == 0.0  # all before
     assert f["post_release_ramp"][i["peer"]] == 1.0  # day 5, after
-
-
-def test_simhash_families_join_near_duplicates_only():
-    base = 0x0F0F_F0F0_1234_5678
-    near = base ^ 0b111  # 3 bits away
-    far = base ^ 0xF0000  # 4 bits from base, 7 from near
-    other = 0x7777_0000_7777_0000
-    sims = np.array([0, base, near, far, other], dtype=np.uint64).view(np.int64)
-    known = np.array([False, True, True, True, True])
-    fam = families_from_simhash(sims, known, 3, 3)
-    assert fam[0] == 0
-    assert fam[1] == fam[2]
-    assert len({fam[1], fam[3], fam[4]}) == 3

@@ -1,0 +1,136 @@
+"""Prompt segments: the sentences of masked templates, the unit campaigns share.
+
+A campaign prompt is assembled: a wrapper ("You are an expert programmer..."), a task body
+whose slots are refilled every time, and often a chain-of-thought suffix. Whole-prompt
+fingerprints do not bring its variants together (measured on the simulator: the SimHash of two
+prompts of one campaign differ in 29 bits at the median, like unrelated prompts), and exact
+template ids split into thousands of wrapper x body x suffix combinations. The sentences of the
+masked template key do repeat, exactly: the body's masked sentences belong to the campaign
+and, through exclusivity, almost nobody else uses them.
+
+Reading the text of tens of millions of distinct templates would dominate the analysis, so
+segments come from a sample of each account's events (evenly spaced over its history): a
+first, small sample links accounts; a second, larger one measures the campaign share of the
+members of flagged clusters precisely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["SegmentIndex", "sample_events", "SEGMENT_SPLIT", "MIN_SEGMENT_CHARS"]
+
+#: sentence boundaries (ASCII and CJK punctuation, line breaks)
+SEGMENT_SPLIT = r"[.?!:;\n。？！：；]+\s*"
+#: shorter segments ("task", "ok") carry no identity
+MIN_SEGMENT_CHARS = 12
+_FETCH = 200_000
+
+
+def sample_events(account: np.ndarray, per_account: int,
+                  only: np.ndarray | None = None) -> np.ndarray:
+    """Indices of up to ``per_account`` events per account, evenly spaced in time.
+
+    Parameters
+    ----------
+    account : numpy.ndarray
+        Dense account per event, sorted (events are grouped by account, in time order).
+    per_account : int
+    only : numpy.ndarray, optional
+        bool per account: sample only these accounts.
+    """
+    if account.size == 0 or per_account <= 0:
+        return np.zeros(0, dtype=np.int64)
+    start = np.r_[0, np.flatnonzero(account[1:] != account[:-1]) + 1]
+    count = np.diff(np.r_[start, account.size])
+    if only is not None:
+        keep = only[account[start]]
+        start, count = start[keep], count[keep]
+    take = np.minimum(count, per_account)
+    owner = np.repeat(np.arange(start.size), take)
+    k = np.arange(owner.size) - np.repeat(np.cumsum(take) - take, take)
+    return start[owner] + (k * count[owner]) // take[owner]
+
+
+@dataclass
+class SegmentIndex:
+    """Segment ids of known templates (CSR: ``offsets`` over dense template codes)."""
+
+    known: np.ndarray  # bool per template code: segments fetched
+    offsets: np.ndarray  # int64, size n_templates + 1 (valid once ``rebuild`` ran)
+    segments: np.ndarray  # int64 segment ids (1-based) in template order
+    _tpl: list  # pending (template code, segment id) chunks
+    _seg: list
+    vocabulary: dict  # segment text -> id
+
+    @classmethod
+    def empty(cls, n_templates: int) -> "SegmentIndex":
+        return cls(np.zeros(n_templates, dtype=bool), np.zeros(n_templates + 1, dtype=np.int64),
+                   np.zeros(0, dtype=np.int64), [], [], {})
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.vocabulary) + 1
+
+    def fetch(self, case, template_ids: np.ndarray, codes: np.ndarray) -> None:
+        """Read and split the template keys of ``codes`` not fetched yet."""
+        codes = np.unique(codes[(codes > 0) & ~self.known[codes]])
+        if not codes.size:
+            return
+        self.known[codes] = True
+        with case.raw() as con:
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS hs_wanted(id INTEGER PRIMARY KEY)")
+            for lo in range(0, codes.size, _FETCH):
+                part = codes[lo:lo + _FETCH]
+                con.execute("BEGIN")
+                con.execute("DELETE FROM hs_wanted")
+                con.executemany("INSERT OR IGNORE INTO hs_wanted(id) VALUES (?)",
+                                ((int(t),) for t in template_ids[part]))
+                con.execute("COMMIT")
+                rows = con.execute("SELECT t.id, t.key FROM hs_wanted w "
+                                   "JOIN templates t ON t.id = w.id").fetchall()
+                if rows:
+                    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                    keys = pa.array([r[1] for r in rows], pa.string())
+                    self._add(np.searchsorted(template_ids, ids), keys)
+            con.execute("DROP TABLE hs_wanted")
+        self._rebuild()
+
+    def _add(self, codes: np.ndarray, keys: pa.Array) -> None:
+        parts = pc.split_pattern_regex(keys, pattern=SEGMENT_SPLIT)
+        flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))
+        parent = pc.list_parent_indices(parts).to_numpy()
+        long_enough = pc.greater_equal(pc.utf8_length(flat), MIN_SEGMENT_CHARS).to_numpy(
+            zero_copy_only=False)
+        flat = flat.filter(pa.array(long_enough))
+        parent = parent[long_enough]
+        if not len(flat):
+            return
+        enc = pc.dictionary_encode(flat)
+        local = enc.indices.to_numpy(zero_copy_only=False)
+        words = enc.dictionary.to_pylist()
+        vocab = self.vocabulary
+        ids = np.array([vocab.setdefault(w, len(vocab) + 1) for w in words], dtype=np.int64)
+        self._tpl.append(codes[parent])
+        self._seg.append(ids[local])
+
+    def _rebuild(self) -> None:
+        tpl = np.concatenate(self._tpl) if self._tpl else np.zeros(0, dtype=np.int64)
+        seg = np.concatenate(self._seg) if self._seg else np.zeros(0, dtype=np.int64)
+        pair = np.unique(np.stack([tpl, seg]), axis=1) if tpl.size else np.zeros((2, 0), np.int64)
+        self._tpl, self._seg = [pair[0]], [pair[1]]
+        self.segments = pair[1]
+        counts = np.bincount(pair[0], minlength=self.known.size)
+        self.offsets = np.r_[0, np.cumsum(counts)]
+
+    def expand(self, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, segment) for each segment of each given template code (rows index the input)."""
+        n = self.offsets[template + 1] - self.offsets[template]
+        row = np.repeat(np.arange(template.size), n)
+        first = np.repeat(self.offsets[template], n)
+        k = np.arange(row.size) - np.repeat(np.cumsum(n) - n, n)
+        return row, self.segments[first + k]
