@@ -39,6 +39,13 @@ def ip_prefix(address: str) -> str | None:
     a = address.strip()
     if a.endswith(".***"):
         a = a[:-4] + ".0"
+    parts = a.split(".")
+    if len(parts) == 4:  # the common case, without ipaddress's per-call cost
+        try:
+            if all(p.isdigit() and int(p) < 256 for p in parts):
+                return f"{int(parts[0])}.{int(parts[1])}.{int(parts[2])}.0/24"
+        except ValueError:
+            pass
     try:
         ip = ipaddress.ip_address(a.split("%", 1)[0])
     except ValueError:

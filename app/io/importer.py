@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,9 @@ import pyarrow as pa
 from app.core.canonical import FIELDS
 from app.core.case import Case
 from app.core.errors import ImportCancelled, InputError
+from app.core import content
 from app.core.ingest import CaseWriter, ImportStats
+from app.core.prepare import Prepared, prepare
 
 from . import presets
 from .mapping import flatten_record, resolve_mapping
@@ -127,50 +131,64 @@ class _Plan:
                     "missing": list(self.preset.missing), "overrides": self.overrides}
         return {"columns": self.mapping}
 
-    def canonical(self, batch: SourceBatch, writer: CaseWriter) -> tuple[pa.Table, np.ndarray, Callable]:
-        """Canonical table, record numbers and a raw-text lookup for one batch."""
+    def prepare(self, batch: SourceBatch, prompt_cap: int, rules, enrich: bool) -> Prepared:
+        """Canonical columns of one batch, validated and computed (runs in the producer thread)."""
+        rejects = list(batch.rejects)
+        skipped = 0
         if batch.table is not None and self.preset is None:
             t = batch.table
-            cols = {f: t.column(src) for src, f in self.mapping.items()}
+            canon = pa.table({f: t.column(src) for src, f in self.mapping.items()})
             numbers = np.arange(batch.first_record, batch.first_record + t.num_rows)
-            return pa.table(cols), numbers, lambda i: json.dumps(t.slice(i, 1).to_pylist()[0],
-                                                                 ensure_ascii=False, default=str)
-        if batch.table is not None:
-            records = batch.table.to_pylist()
-            numbers_in = list(range(batch.first_record, batch.first_record + len(records)))
+
+            def raw_rows(rows: list[int]) -> list[str]:
+                picked = t.take(pa.array(rows, type=pa.int64())).to_pylist()
+                return [json.dumps(r, ensure_ascii=False, default=str) for r in picked]
         else:
-            records, numbers_in = batch.records or [], batch.record_numbers or []
-        rows: list[dict[str, Any]] = []
-        kept_numbers: list[int] = []
-        kept_raw: list[dict[str, Any]] = []
-        for rec, no in zip(records, numbers_in):
-            if self.preset is None:
-                flat = flatten_record(rec)
-                rows.append({f: flat.get(src) for src, f in self.mapping.items()})
+            if batch.table is not None:
+                records = batch.table.to_pylist()
+                numbers_in = list(range(batch.first_record, batch.first_record + len(records)))
             else:
-                try:
-                    out = self.preset.convert(rec)
-                except RecordError as exc:
-                    writer.reject(no, str(exc), json.dumps(rec, ensure_ascii=False, default=str))
-                    continue
-                except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-                    writer.reject(no, f"cannot read this {self.preset.name} record ({type(exc).__name__}: {exc})",
-                                  json.dumps(rec, ensure_ascii=False, default=str))
-                    continue
-                if out is None:
-                    writer.skip()
-                    continue
-                if self.overrides:
+                records, numbers_in = batch.records or [], batch.record_numbers or []
+            rows: list[dict[str, Any]] = []
+            kept_numbers: list[int] = []
+            kept_raw: list[dict[str, Any]] = []
+            for rec, no in zip(records, numbers_in):
+                if self.preset is None:
                     flat = flatten_record(rec)
-                    for src, f in self.overrides.items():
-                        out[f] = flat.get(src)
+                    out = {f: flat.get(src) for src, f in self.mapping.items()}
+                else:
+                    try:
+                        out = self.preset.convert(rec)
+                    except RecordError as exc:
+                        rejects.append((no, str(exc), _dump(rec)))
+                        continue
+                    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                        rejects.append((no, f"cannot read this {self.preset.name} record "
+                                            f"({type(exc).__name__}: {exc})", _dump(rec)))
+                        continue
+                    if out is None:
+                        skipped += 1
+                        continue
+                    if self.overrides:
+                        flat = flatten_record(rec)
+                        for src, f in self.overrides.items():
+                            out[f] = flat.get(src)
                 rows.append(out)
-            kept_numbers.append(no)
-            kept_raw.append(rec)
-        table = _canonical_from_records(rows) if rows else pa.table({"account": pa.array([], pa.string()),
-                                                                       "timestamp": pa.array([], pa.string())})
-        return table, np.asarray(kept_numbers, dtype=np.int64), lambda i: json.dumps(
-            kept_raw[i], ensure_ascii=False, default=str)
+                kept_numbers.append(no)
+                kept_raw.append(rec)
+            canon = _canonical_from_records(rows)
+            numbers = np.asarray(kept_numbers, dtype=np.int64)
+
+            def raw_rows(rows_: list[int]) -> list[str]:
+                return [_dump(kept_raw[i]) for i in rows_]
+        prepared = prepare(canon, numbers, raw_rows, prompt_cap, rules, enrich=enrich)
+        prepared.rejects = rejects + prepared.rejects
+        prepared.skipped += skipped
+        return prepared
+
+
+def _dump(rec: Any) -> str:
+    return json.dumps(rec, ensure_ascii=False, default=str)[:RAW_LIMIT]
 
 
 def _json_columns(records: list[dict[str, Any]]) -> list[str]:
@@ -258,18 +276,62 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
     provenance = {"file_name": path.name, "file_path": str(path.resolve()), "file_size": path.stat().st_size,
                   "sha256": sha, "format": plan.name, "mapping": plan.describe()}
     expected = path.stat().st_size // 150
-    with case.raw() as con, CaseWriter(con, provenance, case.prompt_cap, expected, mode) as writer:
-        batch: SourceBatch | None = first
-        while batch is not None:
+    rules = content.load_rules()
+    cap = case.prompt_cap
+    with case.raw() as con, CaseWriter(con, provenance, expected, mode) as writer:
+        for prepared in _pipeline(first, rest, plan, cap, rules, bool(enrich_by)):
             if cancelled is not None and cancelled():
                 raise ImportCancelled(f"{path}: import cancelled; the case is unchanged")
-            for no, reason, raw in batch.rejects:
-                writer.reject(no, reason, raw)
-            if batch.rows:
-                canon, numbers, raw_of = plan.canonical(batch, writer)
-                (writer.enrich if enrich_by else writer.add)(canon, numbers, raw_of)
+            writer.write(prepared)
             if progress is not None:
                 progress(writer.stats.rows_read, source.fraction_done())
-            batch = next(rest, None)
         result.stats = writer.stats
     return result
+
+
+_DONE = object()
+
+
+def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap: int, rules,
+              enrich: bool) -> Iterator[Prepared]:
+    """Prepared batches, made one or two ahead in a producer thread.
+
+    Reading, parsing and content analysis (mostly Arrow kernels that release the GIL) overlap
+    with the SQLite writes of the previous batch; the queue bounds memory to a few batches.
+    Stopping early (error, cancel, Ctrl-C) tells the producer to stop and lets it go.
+    """
+    q: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            batch: SourceBatch | None = first
+            while batch is not None:
+                if not put(plan.prepare(batch, cap, rules, enrich)):
+                    return
+                batch = next(rest, None)
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="hydrascope-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()

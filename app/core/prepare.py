@@ -1,0 +1,194 @@
+"""Turn one canonical batch into ready-to-store columns, without touching the database.
+
+This is the CPU half of an import: validate rows (account present, timestamp parseable,
+numbers numeric) and say why the bad ones are bad, parse timestamps, clean dimension strings,
+deduplicate prompts within the batch and compute their content facts. It is pure (no SQL, no
+shared state), so the importer runs it in a producer thread while the writer thread stores the
+previous batch; most of the work happens in Arrow/numpy kernels that release the GIL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import content
+from .canonical import INTEGER_FIELDS
+from .dimensions import clean_strings
+from .timeparse import parse_timestamps
+
+__all__ = ["Prepared", "prepare", "parse_integers", "clean_text", "RAW_LIMIT"]
+
+RAW_LIMIT = 4096
+_STATUS_WORDS = {"success": 200, "ok": 200, "true": 200, "failure": 500, "error": 500,
+                 "failed": 500, "false": 500}
+DIMENSION_FIELDS = ("org", "api_key", "ip", "user_agent", "model")
+
+#: raw_rows(positions) -> the raw text of those rows of the batch, for rejected-row evidence
+RawRows = Callable[[list[int]], list[str]]
+
+
+@dataclass
+class Prepared:
+    """A batch ready for :class:`app.core.ingest.CaseWriter`."""
+
+    n: int = 0
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)
+    skipped: int = 0
+    ts: np.ndarray | None = None
+    strings: dict[str, pa.Array] = field(default_factory=dict)  # account + dimension fields, cleaned
+    ints: dict[str, pa.Array] = field(default_factory=dict)
+    request_id: pa.Array | None = None
+    response_len: pa.Array | None = None
+    prompt_len: pa.Array | None = None
+    # distinct prompts of the batch and, per event, the index of its prompt (null = no prompt)
+    prompt_index: pa.Array | None = None
+    prompt_ids: np.ndarray | None = None
+    prompt_text: pa.Array | None = None  # capped
+    prompt_length: np.ndarray | None = None
+    facts: content.PromptFacts | None = None
+
+
+def clean_text(arr) -> pa.Array:
+    """Prompt/response text: kept as written, but empty strings are missing."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.string())
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+
+
+def parse_integers(arr, name: str) -> tuple[pa.Array, np.ndarray]:
+    """Column -> (int64 array with nulls, bad mask). Blank is null; junk is bad."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    if pa.types.is_integer(arr.type) or pa.types.is_boolean(arr.type):
+        return pc.cast(arr, pa.int64()), np.zeros(n, dtype=bool)
+    if pa.types.is_floating(arr.type):
+        return pc.cast(pc.round(arr), pa.int64(), safe=False), np.zeros(n, dtype=bool)
+    s = clean_strings(arr)
+    try:
+        return pc.cast(s, pa.int64()), np.zeros(n, dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    out: list[int | None] = [None] * n
+    bad = np.zeros(n, dtype=bool)
+    for i, v in enumerate(s.to_pylist()):
+        if v is None:
+            continue
+        try:
+            out[i] = int(round(float(v)))
+        except (ValueError, OverflowError):
+            word = _STATUS_WORDS.get(v.lower()) if name == "status" else None
+            if word is None:
+                bad[i] = True
+            else:
+                out[i] = word
+    return pa.array(out, type=pa.int64()), bad
+
+
+def _default_raw(canon: pa.Table) -> RawRows:
+    def raw(rows: list[int]) -> list[str]:
+        picked = canon.take(pa.array(rows, type=pa.int64())).to_pylist()
+        return [json.dumps(r, default=str, ensure_ascii=False) for r in picked]
+    return raw
+
+
+def _validate(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, out: Prepared
+              ) -> tuple[np.ndarray, np.ndarray, pa.Array, dict[str, pa.Array]]:
+    n = canon.num_rows
+    reason = np.full(n, None, dtype=object)
+    account = clean_strings(canon.column("account"))
+    reason[~pc.is_valid(account).to_numpy(zero_copy_only=False)] = "missing account"
+    ts, ok = parse_timestamps(canon.column("timestamp"))
+    if not ok.all():
+        bad_idx = np.flatnonzero(~ok)
+        raw_ts = canon.column("timestamp").take(pa.array(bad_idx)).to_pylist()
+        for i, v in zip(bad_idx, raw_ts):
+            if reason[i] is None:
+                reason[i] = "missing timestamp" if v in (None, "") else f"unparseable timestamp {str(v)[:60]!r}"
+    ints: dict[str, pa.Array] = {}
+    for name in INTEGER_FIELDS:
+        if name in canon.column_names:
+            values, bad = parse_integers(canon.column(name), name)
+            if bad.any():
+                bad_idx = np.flatnonzero(bad)
+                raw_vals = canon.column(name).take(pa.array(bad_idx)).to_pylist()
+                for i, v in zip(bad_idx, raw_vals):
+                    if reason[i] is None:
+                        reason[i] = f"{name} is not a number: {str(v)[:60]!r}"
+            ints[name] = values
+    keep = np.equal(reason, None)
+    bad_rows = np.flatnonzero(~keep).tolist()
+    if bad_rows:
+        texts = (raw_rows or _default_raw(canon))(bad_rows)
+        out.rejects.extend((int(numbers[i]), reason[i], t[:RAW_LIMIT]) for i, t in zip(bad_rows, texts))
+    return keep, ts, account, ints
+
+
+def prepare(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, prompt_cap: int,
+            rules: content.ContentRules, enrich: bool = False) -> Prepared:
+    """Validate and compute everything a batch needs before it is stored."""
+    out = Prepared()
+    if canon.num_rows == 0:
+        return out
+    if enrich:
+        return _prepare_enrich(canon, numbers, raw_rows, out)
+    keep, ts, account, ints = _validate(canon, numbers, raw_rows, out)
+    if not keep.all():
+        mask = pa.array(keep)
+        canon, ts, account = canon.filter(mask), ts[keep], pc.filter(account, mask)
+        ints = {k: pc.filter(v, mask) for k, v in ints.items()}
+    n = out.n = canon.num_rows
+    if n == 0:
+        return out
+    out.ts, out.ints = ts, ints
+    out.strings["account"] = account
+    for name in DIMENSION_FIELDS:
+        if name in canon.column_names:
+            out.strings[name] = clean_strings(canon.column(name))
+    if "request_id" in canon.column_names:
+        out.request_id = clean_strings(canon.column("request_id"))
+    if "response" in canon.column_names:
+        out.response_len = pc.cast(pc.utf8_length(clean_text(canon.column("response"))), pa.int64())
+    if "prompt" in canon.column_names:
+        _prompts(clean_text(canon.column("prompt")), prompt_cap, rules, out)
+    return out
+
+
+def _prompts(prompt: pa.Array, cap: int, rules: content.ContentRules, out: Prepared) -> None:
+    out.prompt_len = pc.cast(pc.utf8_length(prompt), pa.int64())
+    uniq = pc.unique(pc.drop_null(prompt))
+    if len(uniq) == 0:
+        return
+    out.prompt_ids = content.hash64(uniq)
+    out.prompt_text = pc.utf8_slice_codeunits(uniq, 0, cap)
+    out.prompt_length = pc.utf8_length(uniq).to_numpy(zero_copy_only=False)
+    out.facts = content.analyze_prompts(out.prompt_text, rules)
+    out.prompt_index = pc.index_in(prompt, value_set=uniq)
+
+
+def _prepare_enrich(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, out: Prepared) -> Prepared:
+    n = canon.num_rows
+    rid = (clean_strings(canon.column("request_id")) if "request_id" in canon.column_names
+           else pa.nulls(n, pa.string()))
+    valid = pc.is_valid(rid).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero(~valid).tolist()
+    if bad:
+        texts = (raw_rows or _default_raw(canon))(bad)
+        out.rejects.extend((int(numbers[i]), "missing request_id (needed to enrich)", t[:RAW_LIMIT])
+                           for i, t in zip(bad, texts))
+    mask = pa.array(valid)
+    canon = canon.filter(mask)
+    out.n = canon.num_rows
+    out.request_id = pc.filter(rid, mask)
+    for name in ("ip", "user_agent"):
+        if name in canon.column_names:
+            out.strings[name] = clean_strings(canon.column(name))
+    return out
