@@ -191,9 +191,9 @@ class CaseWriter:
 
     def _stage_prompts(self, b: Prepared) -> list[list]:
         """Stage the batch's distinct prompts; per event prompt_id, template_id, capability, cot."""
-        if b.facts is None:
+        f = b.prompt_facts()
+        if f is None:
             return [[None] * b.n] * 4
-        f = b.facts
         self.con.executemany(
             "INSERT OR IGNORE INTO prompts(id, text, length, simhash, template_id, capability, cot) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

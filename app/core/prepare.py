@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,15 @@ class Prepared:
     prompt_text: pa.Array | None = None  # capped
     prompt_length: np.ndarray | None = None
     facts: content.PromptFacts | None = None
+    #: set instead of ``facts`` when the analysis runs elsewhere (a worker process)
+    facts_future: Future | None = None
+
+    def prompt_facts(self) -> content.PromptFacts | None:
+        """The content facts, waiting for the worker if they were computed elsewhere."""
+        if self.facts is None and self.facts_future is not None:
+            self.facts = self.facts_future.result()
+            self.facts_future = None
+        return self.facts
 
 
 def clean_text(arr) -> pa.Array:
@@ -133,8 +143,14 @@ def _validate(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, ou
 
 
 def prepare(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, prompt_cap: int,
-            rules: content.ContentRules, enrich: bool = False) -> Prepared:
-    """Validate and compute everything a batch needs before it is stored."""
+            rules: content.ContentRules, enrich: bool = False,
+            submit: Callable[[pa.Array], Future] | None = None) -> Prepared:
+    """Validate and compute everything a batch needs before it is stored.
+
+    ``submit``, if given, runs the content analysis of the batch's distinct prompts elsewhere
+    (the importer passes a one-process pool for large files, so the regex work of the content
+    rules uses the second core while this process writes).
+    """
     out = Prepared()
     if canon.num_rows == 0:
         return out
@@ -158,11 +174,12 @@ def prepare(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, prom
     if "response" in canon.column_names:
         out.response_len = pc.cast(pc.utf8_length(clean_text(canon.column("response"))), pa.int64())
     if "prompt" in canon.column_names:
-        _prompts(clean_text(canon.column("prompt")), prompt_cap, rules, out)
+        _prompts(clean_text(canon.column("prompt")), prompt_cap, rules, out, submit)
     return out
 
 
-def _prompts(prompt: pa.Array, cap: int, rules: content.ContentRules, out: Prepared) -> None:
+def _prompts(prompt: pa.Array, cap: int, rules: content.ContentRules, out: Prepared,
+             submit: Callable[[pa.Array], Future] | None) -> None:
     out.prompt_len = pc.cast(pc.utf8_length(prompt), pa.int64())
     uniq = pc.unique(pc.drop_null(prompt))
     if len(uniq) == 0:
@@ -170,7 +187,10 @@ def _prompts(prompt: pa.Array, cap: int, rules: content.ContentRules, out: Prepa
     out.prompt_ids = content.hash64(uniq)
     out.prompt_text = pc.utf8_slice_codeunits(uniq, 0, cap)
     out.prompt_length = pc.utf8_length(uniq).to_numpy(zero_copy_only=False)
-    out.facts = content.analyze_prompts(out.prompt_text, rules)
+    if submit is not None:
+        out.facts_future = submit(out.prompt_text)
+    else:
+        out.facts = content.analyze_prompts(out.prompt_text, rules)
     out.prompt_index = pc.index_in(prompt, value_set=uniq)
 
 

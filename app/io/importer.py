@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import queue
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +134,7 @@ class _Plan:
                     "missing": list(self.preset.missing), "overrides": self.overrides}
         return {"columns": self.mapping}
 
-    def prepare(self, batch: SourceBatch, prompt_cap: int, rules, enrich: bool) -> Prepared:
+    def prepare(self, batch: SourceBatch, prompt_cap: int, rules, enrich: bool, submit=None) -> Prepared:
         """Canonical columns of one batch, validated and computed (runs in the producer thread)."""
         rejects = list(batch.rejects)
         skipped = 0
@@ -181,7 +184,7 @@ class _Plan:
 
             def raw_rows(rows_: list[int]) -> list[str]:
                 return [_dump(kept_raw[i]) for i in rows_]
-        prepared = prepare(canon, numbers, raw_rows, prompt_cap, rules, enrich=enrich)
+        prepared = prepare(canon, numbers, raw_rows, prompt_cap, rules, enrich=enrich, submit=submit)
         prepared.rejects = rejects + prepared.rejects
         prepared.skipped += skipped
         return prepared
@@ -279,7 +282,7 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
     rules = content.load_rules()
     cap = case.prompt_cap
     with case.raw() as con, CaseWriter(con, provenance, expected, mode) as writer:
-        for prepared in _pipeline(first, rest, plan, cap, rules, bool(enrich_by)):
+        for prepared in _pipeline(first, rest, plan, cap, rules, bool(enrich_by), expected):
             if cancelled is not None and cancelled():
                 raise ImportCancelled(f"{path}: import cancelled; the case is unchanged")
             writer.write(prepared)
@@ -292,16 +295,36 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
 _DONE = object()
 
 
+def _analyze_in_worker(texts: pa.Array):
+    """Content analysis in the worker process (rules loaded once per process)."""
+    global _WORKER_RULES
+    if _WORKER_RULES is None:
+        _WORKER_RULES = content.load_rules()
+    return content.analyze_prompts(texts, _WORKER_RULES)
+
+
+_WORKER_RULES = None
+#: files expected to hold more rows than this get a worker process for the content analysis
+WORKER_THRESHOLD = 200_000
+
+
 def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap: int, rules,
-              enrich: bool) -> Iterator[Prepared]:
+              enrich: bool, expected_rows: int = 0) -> Iterator[Prepared]:
     """Prepared batches, made one or two ahead in a producer thread.
 
-    Reading, parsing and content analysis (mostly Arrow kernels that release the GIL) overlap
-    with the SQLite writes of the previous batch; the queue bounds memory to a few batches.
-    Stopping early (error, cancel, Ctrl-C) tells the producer to stop and lets it go.
+    Reading and parsing overlap with the SQLite writes of the previous batch; the queue bounds
+    memory to a few batches. For large files the content analysis of each batch's distinct
+    prompts (regex passes, the most expensive step) runs in one worker process, so it uses the
+    second core instead of competing for this process's GIL. Stopping early (error, cancel,
+    Ctrl-C) tells the producer to stop and lets it go.
     """
     q: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
+    pool = None
+    submit = None
+    if expected_rows > WORKER_THRESHOLD and not enrich:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        submit = partial(pool.submit, _analyze_in_worker)
 
     def put(item) -> bool:
         while not stop.is_set():
@@ -316,7 +339,7 @@ def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap:
         try:
             batch: SourceBatch | None = first
             while batch is not None:
-                if not put(plan.prepare(batch, cap, rules, enrich)):
+                if not put(plan.prepare(batch, cap, rules, enrich, submit)):
                     return
                 batch = next(rest, None)
             put(_DONE)
@@ -335,3 +358,5 @@ def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap:
             yield item
     finally:
         stop.set()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

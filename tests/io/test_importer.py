@@ -229,3 +229,24 @@ def test_mapping_override_and_prompt_cap(tmp_path, case_path):
     assert res.stats.rows_stored == 1
     text, length = q(case_path, "SELECT text, length FROM prompts")[0]
     assert len(text) == 100 and length == len(long_prompt.strip()) or length == len(long_prompt)
+
+
+def test_worker_process_analysis_gives_the_same_case(tmp_path, monkeypatch):
+    """Large files analyse prompts in a worker process; the stored facts must not change."""
+    from app.io import importer
+
+    rows = [[f"acct-{i % 7}", f"2026-05-01T10:{i % 60:02d}:00Z", "203.0.113.7", "ua", "m",
+             f"Think step by step about item {i}" if i % 3 else f"Write a Python function number {i}",
+             "r", "1", "1", "200", f"q{i}"] for i in range(3000)]
+    src = write_csv(tmp_path / "w.csv", rows)
+    facts = {}
+    for label, threshold in (("inline", 10**12), ("worker", 0)):
+        monkeypatch.setattr(importer, "WORKER_THRESHOLD", threshold)
+        path = tmp_path / f"{label}.hscase"
+        with Case(path, create=True) as case:
+            import_file(case, src)
+        facts[label] = q(path, "SELECT e.request_id, e.prompt_id, e.template_id, e.capability, e.cot, p.simhash "
+                               "FROM events e JOIN prompts p ON p.id = e.prompt_id ORDER BY e.request_id")
+    assert len(facts["worker"]) == 3000
+    assert facts["worker"] == facts["inline"]
+    assert {row[4] for row in facts["worker"]} == {0, 1}
