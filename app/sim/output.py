@@ -1,9 +1,9 @@
 """Writing simulated exports to disk: format choice, compression, streaming and determinism.
 
 Text formats are rendered to bytes on the main thread and compressed on worker threads (zlib
-and zstandard release the GIL); compression, not generation, is the slow part at full scale. Output goes
-to ``<out>.part`` and is renamed only when complete, so a crash never leaves a plausible but
-truncated export. Gzip streams carry mtime 0 so the same seed gives the same bytes.
+and zstandard release the GIL); compression, not generation, is the slow part at full scale.
+Output goes to ``<out>.part`` and is renamed only when complete, so a crash never leaves a
+plausible but truncated export. Gzip members carry mtime 0 so the same seed gives the same bytes.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class _Sink:
             self.fh.write(data)
             return
         self.pending.append(self.pool.submit(self.job, data))
-        while len(self.pending) > 1:
+        while len(self.pending) > 2:
             self.fh.write(self.pending.popleft().result())
 
     def close(self) -> None:
