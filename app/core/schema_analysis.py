@@ -110,6 +110,7 @@ cluster_members = Table(
     Column("cluster_id", Integer, nullable=False),
     Column("campaign_share", Float, nullable=False),  # share of its events that look like the cluster's campaign
     Column("score", Float, nullable=False),  # account-level score
+    Column("mixed", Integer, nullable=False),  # 1: a legitimate account relaying part of it
     Index("ix_cluster_members_cluster", "cluster_id"),
 )
 

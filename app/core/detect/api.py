@@ -24,7 +24,7 @@ from .errors import AnalysisCancelled, DetectionError
 from .features import compute_features
 from .graph import communities
 from .linking import Links, build_links, cohort_links, lockstep_links
-from .mixed import find_mixed, refine_shares
+from .mixed import find_mixed, mixed_flags, refine_shares
 from .pairs import distinct_pairs
 from .scoring import SampledSegments, score_clusters
 from .segments import SegmentIndex, sample_events
@@ -178,12 +178,12 @@ def analyze(case, config: DetectionConfig | None = None,
     for res in result.clusters:
         if res.flagged:
             flagged_member[res.members] = True
-    # below mixed_max_share an account carries a campaign but is not one (a mixed account)
+    mixed_flag = mixed_flags(result, against, features["events"], cfg)
     suspicious = (flagged_member & (result.account_score >= cfg.account_threshold)
-                  & (result.campaign_share >= cfg.mixed_max_share))
-    mixed = find_mixed(result, against, features["events"], suspicious, cfg)
+                  & (result.campaign_share >= cfg.member_min_share) & ~mixed_flag)
+    mixed = find_mixed(result, against, features["events"], mixed_flag)
     step(0.95, "saving results", "shares")
-    run_id = write_results(case, cols.account_ids, features, result, mixed, suspicious, cfg,
+    run_id = write_results(case, cols.account_ids, features, result, mixed, mixed_flag, suspicious, cfg,
                            int(started * 1000), data_version, cols.n_events, timings,
                            app.__version__)
     timings["save"] = time.time() - mark[0]
@@ -239,8 +239,8 @@ def list_clusters(case, top: int | None = None) -> list[ClusterInfo]:
 def suspicious_accounts(case, threshold: float | None = None) -> list[tuple[str, int, float, str]]:
     """Accounts in flagged clusters whose account score is at least ``threshold``.
 
-    Members whose campaign-like share is below ``mixed_max_share`` are mixed accounts (see
-    :func:`mixed_accounts`), never suspicious ones.
+    Members below ``member_min_share`` of campaign-like traffic, and mixed accounts (see
+    :func:`mixed_accounts`), are never listed.
 
     Returns
     -------
@@ -250,12 +250,12 @@ def suspicious_accounts(case, threshold: float | None = None) -> list[tuple[str,
     cfg = last_config(case) or DetectionConfig()
     if threshold is None:
         threshold = cfg.account_threshold
-    min_share = cfg.mixed_max_share
+    min_share = cfg.member_min_share
     rows = _query(case, """
         SELECT a.name, m.cluster_id, m.score, c.reasons
         FROM cluster_members m JOIN clusters c ON c.id = m.cluster_id
         JOIN accounts a ON a.id = m.account_id
-        WHERE c.flagged = 1 AND m.score >= ? AND m.campaign_share >= ?
+        WHERE c.flagged = 1 AND m.score >= ? AND m.campaign_share >= ? AND m.mixed = 0
         ORDER BY m.score DESC, a.name""", (float(threshold), float(min_share)))
     return [(name, cid, score, "; ".join(json.loads(reasons))) for name, cid, score, reasons in rows]
 

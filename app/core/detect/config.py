@@ -22,7 +22,8 @@ DEFAULT_CONFIG_PATH = resource_path("rules", "detection.json")
 #: independent evidence families; a cluster is flagged only when min_families of them agree
 FAMILIES = ("infrastructure", "content", "timing", "cohort")
 
-#: cluster signal -> family ("volume" and "structure" add to the score but never corroborate)
+#: cluster signal -> family ("volume", "structure" and "habit" add to the score but never
+#: corroborate: office hours are as regular as a campaign's shifts)
 SIGNAL_FAMILY = {
     "size": "volume",
     "link_density": "structure",
@@ -34,7 +35,8 @@ SIGNAL_FAMILY = {
     "hydra_volume": "volume",
     "cohort": "cohort",
     "post_release_ramp": "timing",
-    "shift_pattern": "timing",
+    "synchrony": "timing",
+    "shift_pattern": "habit",
 }
 
 
@@ -63,21 +65,28 @@ class DetectionConfig:
     leiden_iterations: int = 3
     leiden_resolution: float = 1.0
     min_cluster_accounts: int = 3
+    min_flag_accounts: int = 5
     exclusive_share: float = 0.8
     template_member_share: float = 0.1
+    core_min_share: float = 0.1
+    ally_share: float = 0.3
     signal_weights: dict[str, float] = field(default_factory=lambda: _weights(
         size=0.4, link_density=0.4, capability_concentration=0.8, cot_rate=0.8,
         template_sharing=1.2, infra_sharing=0.8, lockstep=1.2, hydra_volume=0.6, cohort=0.6,
-        post_release_ramp=0.6, shift_pattern=0.6))
+        post_release_ramp=0.6, shift_pattern=0.3, synchrony=1.0))
     family_threshold: dict[str, float] = field(default_factory=lambda: _weights(
         infrastructure=0.3, content=0.3, timing=0.3, cohort=0.4))
     shift_kl_full: float = 1.0
+    sync_bucket_s: int = 20
+    sync_ratio_full: float = 3.0
     min_families: int = 2
     cluster_threshold: float = 0.6
     account_threshold: float = 0.5
-    campaign_share_full: float = 0.5
+    campaign_share_full: float = 0.3
+    member_min_share: float = 0.15
     mixed_min_share: float = 0.02
-    mixed_max_share: float = 0.4
+    mixed_max_share: float = 0.5
+    mixed_volume_factor: float = 5.0
     mixed_min_events: int = 50
 
     def to_json(self) -> str:

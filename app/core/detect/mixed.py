@@ -20,7 +20,7 @@ from .config import DetectionConfig
 from .scoring import SampledSegments, ScoreResult, campaign_like
 from .segments import SegmentIndex, sample_events
 
-__all__ = ["MixedAccount", "refine_shares", "find_mixed"]
+__all__ = ["MixedAccount", "refine_shares", "mixed_flags", "find_mixed"]
 
 
 @dataclass
@@ -93,18 +93,33 @@ def refine_shares(case, cols: EventColumns, index: SegmentIndex, first: SampledS
     return against
 
 
-def find_mixed(result: ScoreResult, against: np.ndarray, events: np.ndarray,
-               suspicious: np.ndarray, cfg: DetectionConfig) -> list[MixedAccount]:
-    """Accounts whose traffic is partly a flagged campaign's (share in the mixed range).
+def mixed_flags(result: ScoreResult, against: np.ndarray, events: np.ndarray,
+                cfg: DetectionConfig) -> np.ndarray:
+    """bool per account: a legitimate-looking account relaying part of a flagged campaign.
 
-    Returns
-    -------
-    list of MixedAccount, largest campaign volume first.
+    A member of a flagged cluster is mixed when less than ``mixed_max_share`` of its traffic is
+    the campaign's *and* it carries at least ``mixed_volume_factor`` times the traffic of the
+    cluster's median member (a business of its own: a camouflaged campaign account is small).
+    An account outside the clusters is mixed when its share is in the mixed range.
     """
     share = result.campaign_share
-    keep = ((against >= 0) & (share >= cfg.mixed_min_share) & (share < cfg.mixed_max_share)
-            & (events >= cfg.mixed_min_events) & ~suspicious)
+    in_range = ((against >= 0) & (share >= cfg.mixed_min_share) & (share < cfg.mixed_max_share)
+                & (events >= cfg.mixed_min_events))
+    member = np.zeros(events.size, dtype=bool)  # member of a flagged cluster
+    big = np.zeros(events.size, dtype=bool)
+    for c, res in enumerate(result.clusters):
+        if res.flagged and res.members.size:
+            member[res.members] = True
+            median = float(np.median(events[res.members]))
+            big[res.members] = events[res.members] >= cfg.mixed_volume_factor * max(median, 1.0)
+    return in_range & (big | ~member)
+
+
+def find_mixed(result: ScoreResult, against: np.ndarray, events: np.ndarray,
+               mixed: np.ndarray) -> list[MixedAccount]:
+    """The mixed accounts with their share, largest campaign volume first."""
+    share = result.campaign_share
     out = [MixedAccount(int(a), int(against[a]), float(share[a]), int(round(share[a] * events[a])),
-                        int(events[a])) for a in np.flatnonzero(keep)]
+                        int(events[a])) for a in np.flatnonzero(mixed)]
     out.sort(key=lambda m: -m.campaign_events)
     return out

@@ -26,6 +26,7 @@ from .columns import EventColumns
 from .config import FAMILIES, DetectionConfig
 from .features import RAMP_WINDOW_S, newest_model
 from .linking import Links
+from .synchrony import synchrony_ratio
 from .pairs import Pairs
 
 __all__ = ["ClusterResult", "ScoreResult", "SampledSegments", "score_clusters",
@@ -67,8 +68,13 @@ class ScoreResult:
 
 
 def _exclusive(pairs: Pairs, cl: np.ndarray, sizes: np.ndarray, min_members: np.ndarray,
-               share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               share: float, allied: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Flag pairs whose value is used by several members of the account's cluster and few others.
+
+    ``allied`` (bool per cluster) names clusters whose users do not count as "others": two
+    campaigns that draw on the same prompt library must not make each other's sentences look
+    shared with the public.
 
     Returns
     -------
@@ -85,7 +91,12 @@ def _exclusive(pairs: Pairs, cl: np.ndarray, sizes: np.ndarray, min_members: np.
     uniq, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
     val = uniq // (k + 1)
     cc = uniq % (k + 1)
-    excl = (cnt >= np.maximum(2, min_members[cc])) & (cnt >= share * pairs.degree[val])
+    users = cnt.astype(np.float64)
+    if allied is not None and allied.any():
+        ally = allied[cc]
+        per_value = np.bincount(val[ally], weights=cnt[ally], minlength=pairs.degree.size)
+        users = users + per_value[val] - np.where(ally, cnt, 0)
+    excl = (cnt >= np.maximum(2, min_members[cc])) & (users >= share * pairs.degree[val])
     flag[inside] = excl[inv]
     return flag, val[excl], cc[excl]
 
@@ -129,8 +140,13 @@ def _lift(part: float, base: float) -> float:
 
 def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegments",
                    pairs: dict[str, Pairs], links: Links, features: dict[str, np.ndarray],
-                   cfg: DetectionConfig, release_ts: int | None) -> ScoreResult:
+                   cfg: DetectionConfig, release_ts: int | None, peel: bool = True) -> ScoreResult:
     """Turn community labels into scored, ranked clusters and per-account scores.
+
+    With ``peel``, members whose traffic carries less than ``core_min_share`` of the cluster's
+    exclusive sentences or infrastructure are first removed from clusters that keep a core of
+    at least ``min_cluster_accounts`` (innocent accounts that Leiden attached to a campaign
+    through everyday prompts must not dilute its signals), and the clusters are rescored.
 
     ``pairs`` holds (account, value) pairs for "ip", "prefix", "ua", "org", "api_key" and
     "segment" (the last counted over ``sample``, the sampled events and their segments).
@@ -158,13 +174,16 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
     # prompt segments exclusive to a cluster, measured on the sampled events
     sp = pairs["segment"]
     fmin = np.ceil(cfg.template_member_share * sizes)
-    _, sval, scl = _exclusive(sp, cl, sizes, fmin, cfg.exclusive_share)
-    excl_keys = np.sort(sval * (k + 1) + scl)
-    hit = campaign_like(sample, cl, excl_keys, k)
     s_cl = cl[sample.account]
     s_in = s_cl >= 0
     c_sampled = np.bincount(s_cl[s_in], minlength=k).astype(np.float64)
-    c_campaign = np.bincount(s_cl[s_in & hit], minlength=k)
+    allied = None
+    for _ in range(2):  # strict exclusivity, then again with the campaign-like clusters allied
+        _, sval, scl = _exclusive(sp, cl, sizes, fmin, cfg.exclusive_share, allied)
+        excl_keys = np.sort(sval * (k + 1) + scl)
+        hit = campaign_like(sample, cl, excl_keys, k)
+        c_campaign = np.bincount(s_cl[s_in & hit], minlength=k)
+        allied = c_campaign >= cfg.ally_share * np.maximum(c_sampled, 1)
     acc_sampled = np.bincount(sample.account, minlength=n_acc)
     acc_campaign = np.bincount(sample.account[hit], minlength=n_acc)
     seg_count = np.bincount(scl, minlength=k)
@@ -181,6 +200,20 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         infra[kind] = (cov, np.bincount(icl, minlength=k), np.bincount(cl[users], minlength=k))
         acc_infra = np.maximum(acc_infra, np.bincount(p.account, weights=p.events * flag,
                                                       minlength=n_acc) / np.maximum(events, 1))
+
+    if peel:  # FRAUDAR-style: drop members that carry none of the cluster's exclusive traffic
+        own = np.maximum(acc_campaign / np.maximum(acc_sampled, 1), acc_infra)
+        core = (cl >= 0) & (own >= cfg.core_min_share)
+        core_size = np.bincount(cl[core], minlength=k)
+        peeled = (cl >= 0) & ~core & (core_size[np.maximum(cl, 0)] >= cfg.min_cluster_accounts)
+        if peeled.any():
+            labels = np.asarray(labels).copy()
+            labels[peeled] = labels.max() + 1 + np.arange(int(peeled.sum()))
+            return score_clusters(labels, cols, sample, pairs, links, features, cfg, release_ts,
+                                  peel=False)
+
+    sync = synchrony_ratio(cl, cols.account, cols.ts, k, np.ones(k, dtype=bool),
+                           cfg.sync_bucket_s)
 
     # lockstep: members with a lockstep link to another member
     lock = links.of("lockstep")
@@ -277,6 +310,10 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
                                         f"went to the new model (all traffic: {ramp_all:.0%})")
         else:
             sig["post_release_ramp"] = (0.0, "no new model, or no traffic after its release")
+        sv = float(np.clip((sync[c] - 1.0) / max(cfg.sync_ratio_full - 1.0, 1e-9), 0.0, 1.0))
+        sig["synchrony"] = (sv, f"members active in the same {cfg.sync_bucket_s}-second windows "
+                                f"{sync[c]:.1f}x as often as their own daily and weekly habits "
+                                "explain")
         prof = c_hours[c] + 0.5
         prof = prof / prof.sum()
         kl = float(np.sum(prof * np.log(prof / all_hours)))
@@ -292,13 +329,14 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
             # internal templates or a class's shared assignment alone is not distillation
             "content": float(np.sqrt(val["template_sharing"]
                                      * max(val["capability_concentration"], val["cot_rate"]))),
-            "timing": max(val["lockstep"], val["shift_pattern"], val["post_release_ramp"]),
+            "timing": max(val["lockstep"], val["synchrony"], val["post_release_ramp"]),
             "cohort": val["cohort"],
         }
         passing = [f for f in FAMILIES if fam_value[f] >= cfg.family_threshold[f]]
         contrib = {name: weights[name] * val[name] for name in sig}
         score = float(1.0 - np.exp(-sum(contrib.values())))
-        flagged = (len(passing) >= cfg.min_families and score >= cfg.cluster_threshold)
+        flagged = (len(passing) >= cfg.min_families and score >= cfg.cluster_threshold
+                   and n >= cfg.min_flag_accounts)
         ranked = sorted(contrib, key=contrib.get, reverse=True)
         reasons = [sig[name][1] for name in ranked if contrib[name] > 0.05][:4]
         results.append(ClusterResult(

@@ -29,7 +29,8 @@ def _py(x):
 
 
 def write_results(case, account_ids: np.ndarray, features: dict[str, np.ndarray],
-                  result: ScoreResult, mixed: list[MixedAccount], suspicious: np.ndarray,
+                  result: ScoreResult, mixed: list[MixedAccount], mixed_flag: np.ndarray,
+                  suspicious: np.ndarray,
                   cfg: DetectionConfig, started_ms: int, data_version: str | None,
                   n_events: int, timings: dict[str, float], code_version: str) -> int:
     """Replace the stored results with this run's; returns the new run id."""
@@ -43,7 +44,8 @@ def write_results(case, account_ids: np.ndarray, features: dict[str, np.ndarray]
                              ",".join(res.families), json.dumps(res.reasons)))
         ids = account_ids[res.members].tolist()
         member_rows.extend(zip(ids, [i] * len(ids), result.campaign_share[res.members].tolist(),
-                               result.account_score[res.members].tolist()))
+                               result.account_score[res.members].tolist(),
+                               mixed_flag[res.members].astype(int).tolist()))
         for name, (value, contribution, detail) in res.signals.items():
             signal_rows.append((i, name, SIGNAL_FAMILY[name], value, contribution, detail))
     mixed_rows = [(_py(account_ids[m.account]), m.cluster + 1, m.share, m.campaign_events,
@@ -59,7 +61,7 @@ def write_results(case, account_ids: np.ndarray, features: dict[str, np.ndarray]
                 f"INSERT INTO account_features(account_id, {', '.join(names)}) "
                 f"VALUES ({placeholders})", feature_rows)
             con.executemany("INSERT INTO clusters VALUES (?, ?, ?, ?, ?, ?, ?)", cluster_rows)
-            con.executemany("INSERT INTO cluster_members VALUES (?, ?, ?, ?)", member_rows)
+            con.executemany("INSERT INTO cluster_members VALUES (?, ?, ?, ?, ?)", member_rows)
             con.executemany("INSERT INTO cluster_signals VALUES (?, ?, ?, ?, ?, ?)", signal_rows)
             con.executemany("INSERT INTO mixed_accounts VALUES (?, ?, ?, ?, ?)", mixed_rows)
             cur = con.execute(
