@@ -27,7 +27,8 @@ __all__ = ["SourceBatch", "open_batches", "RAW_LIMIT", "ENVELOPE_KEYS"]
 
 RAW_LIMIT = 4096  # characters of a rejected record kept as evidence
 BATCH_ROWS = 65536
-CSV_BLOCK = 8 << 20
+CSV_BLOCK = 2 << 20  # larger blocks made Arrow's reader hold several times more memory (RSS)
+CSV_BATCH_ROWS = 32768
 ENVELOPE_KEYS = ("result", "results", "data", "records", "Records", "logs", "items", "entries")
 
 
@@ -121,15 +122,28 @@ class Source:
                                                  quoted_strings_can_be_null=False),
         )
         n = 0
+        pending: list[pa.RecordBatch] = []
+        pending_rows = 0
+
+        def flush() -> SourceBatch:
+            nonlocal n, pending, pending_rows
+            batch = SourceBatch(first_record=n + 1, table=pa.Table.from_batches(pending))
+            n += pending_rows
+            seen[0] = n
+            batch.rejects, rejects[:] = list(rejects), []
+            pending, pending_rows = [], 0
+            return batch
+
         try:
-            for rb in reader:
+            for rb in reader:  # small blocks, regrouped into batches of ~32k rows
                 if rb.num_rows == 0:
                     continue
-                batch = SourceBatch(first_record=n + 1, table=pa.Table.from_batches([rb]))
-                n += rb.num_rows
-                seen[0] = n
-                batch.rejects, rejects[:] = list(rejects), []
-                yield batch
+                pending.append(rb)
+                pending_rows += rb.num_rows
+                if pending_rows >= CSV_BATCH_ROWS:
+                    yield flush()
+            if pending:
+                yield flush()
             if rejects:
                 yield SourceBatch(first_record=n + 1, table=pa.Table.from_batches([], reader.schema),
                                   rejects=list(rejects))
