@@ -161,7 +161,10 @@ def run_simulation(preset: str, seed: int, out, fmt: str | None = None, truth=No
                          files=[str(out)], fmt=fmt, preset=preset, seed=int(seed))
     if truth_path is not None:
         idx = np.flatnonzero(seen)
-        names = tables.account.take(pa.array(idx)).to_pylist()
+        # name each account as the importer will see it: LiteLLM's account is the virtual-key
+        # hash (see app/io/presets/litellm.py), every other format carries the account id itself
+        ids = tables.key_hash if fmt == "litellm" else tables.account
+        names = ids.take(pa.array(idx)).to_pylist()
         rows = sorted((name, "benign" if world.label[i] < 0 else world.campaigns[world.label[i]].cid,
                        ROLES[world.role[i]]) for name, i in zip(names, idx.tolist()))
         try:

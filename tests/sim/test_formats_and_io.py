@@ -116,7 +116,7 @@ def test_litellm_dump(tmp_path):
     assert json.loads(ok.response.iloc[0])["choices"][0]["message"]["content"]
     assert (t.total_tokens == t.prompt_tokens + t.completion_tokens).all()
     assert t.end_user.notna().any() and t.end_user.isna().any()  # resellers forward end users
-    assert set(t.user) == _truth_accounts(tmp_path / "t.csv")
+    assert set(t.api_key) == _truth_accounts(tmp_path / "t.csv")  # the importer's LiteLLM account
 
 
 def test_progress_reports(tmp_path):
