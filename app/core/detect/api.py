@@ -140,19 +140,9 @@ def analyze(case, config: DetectionConfig | None = None,
     sample = SampledSegments(cols.account[picked], row, seg)
     del picked
     step(0.5, "computing account features", "segments")
-    ip_pairs = distinct_pairs(cols.account, cols.ip)
-    ip_prefix = np.zeros(ip_pairs.degree.size, dtype=np.int64)
-    ip_prefix[cols.ip] = cols.prefix
-    pairs = {
-        "ip": ip_pairs,
-        "prefix": distinct_pairs(ip_pairs.account, ip_prefix[ip_pairs.value],
-                                 weights=ip_pairs.events),
-        "ua": distinct_pairs(cols.account, cols.ua),
-        "org": distinct_pairs(cols.account, cols.org),
-        "api_key": distinct_pairs(cols.account, cols.key),
-        "family": distinct_pairs(cols.account, family, n_tpl),
-        "segment": distinct_pairs(sample.account[row], seg, segments.n_segments),
-    }
+    pairs = dict(cols.pairs)
+    pairs["family"] = distinct_pairs(cols.account, family, n_tpl)
+    pairs["segment"] = distinct_pairs(sample.account[row], seg, segments.n_segments)
     features = compute_features(cols, family, pairs, cfg.shift_hours, release_ts)
     step(0.6, "linking accounts", "features")
     links = build_links(pairs, cfg)
@@ -169,7 +159,8 @@ def analyze(case, config: DetectionConfig | None = None,
     links = Links.concat([links, lock, cohort])
     step(0.75, "finding communities", "links")
     u, v, w = links.combined(cols.n_accounts)
-    labels = communities(cols.n_accounts, u, v, w, cfg.leiden_iterations, cfg.leiden_resolution)
+    labels = communities(cols.n_accounts, u, v, w, cfg.leiden_iterations, cfg.leiden_resolution,
+                         keep_whole=cfg.keep_whole_component)
     step(0.85, "scoring clusters", "communities")
     result = score_clusters(labels, cols, sample, pairs, links, features, cfg, release_ts)
     step(0.9, "measuring campaign shares", "scoring")

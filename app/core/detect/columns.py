@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import AnalysisCancelled, DetectionError
+from .pairs import Pairs
 
 __all__ = ["EventColumns", "load_columns", "hex_query"]
 
@@ -65,27 +66,25 @@ def _field_specs(con: sqlite3.Connection) -> list[tuple[str, int, str]]:
 
 @dataclass
 class EventColumns:
-    """Per-event arrays, sorted by (account, ts); ids are the case's dimension ids (0 = missing).
+    """Per-event arrays sorted by (account, ts), plus what was aggregated while reading.
 
     ``account`` is a dense index into ``account_ids`` (the accounts table ids), ``template`` a
-    dense index into ``template_ids`` (0 = no prompt), ``prefix`` the /24 or /48 id of the IP.
+    code into ``template_ids`` (code 0 = no prompt). Columns only ever used as (account, value)
+    pairs or per-account sums (IP, /24 or /48, user agent, org, API key, tokens) are reduced
+    chunk by chunk and never held per event, which keeps 28.8M events within a few hundred MB.
     """
 
-    account: np.ndarray
-    ts: np.ndarray  # UTC epoch seconds, int64
-    ip: np.ndarray
-    prefix: np.ndarray
-    ua: np.ndarray
-    org: np.ndarray
-    key: np.ndarray
-    model: np.ndarray
-    template: np.ndarray
-    cap: np.ndarray
-    cot: np.ndarray
-    tin: np.ndarray
-    tout: np.ndarray
+    account: np.ndarray  # int32
+    ts: np.ndarray  # int64 UTC epoch seconds
+    template: np.ndarray  # int32 codes
+    model: np.ndarray  # int32 model id (0 = missing)
+    cap: np.ndarray  # int8 capability index
+    cot: np.ndarray  # int8 chain-of-thought flag
     account_ids: np.ndarray  # dense index -> accounts.id
-    template_ids: np.ndarray  # dense index -> templates.id (index 0 is "no template")
+    template_ids: np.ndarray  # code -> templates.id (code 0 is "no template", then sorted ids)
+    tokens_in: np.ndarray  # per dense account
+    tokens_out: np.ndarray
+    pairs: dict  # "ip", "prefix", "ua", "org", "api_key" -> Pairs over dense accounts
 
     @property
     def n_events(self) -> int:
@@ -177,12 +176,40 @@ def load_columns(case, progress: Callable[[float, str], None] | None = None,
     if lo is None:
         raise DetectionError(f"{case.path}: the case holds no events to analyse")
     ranges = [(a, min(a + _CHUNK, hi + 1)) for a in range(lo, hi + 1, _CHUNK)]
-    parts: list[np.ndarray] = []
+    names = [n for n, *_ in _FIELDS]
+    kept: dict[str, list[np.ndarray]] = {n: [] for n in ("account", "ts", "template", "model",
+                                                           "capcot")}
+    reducers = {kind: _PairReducer() for kind in ("ip", "prefix", "ua", "org", "api_key")}
+    token_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def absorb(fields: list[np.ndarray]) -> None:
+        f = dict(zip(names, fields))
+        acc = f["account"]
+        kept["account"].append(acc.astype(np.int32))
+        kept["ts"].append(f["ts"].astype(np.uint32))
+        kept["template"].append(f["template"])
+        kept["model"].append(f["model"].astype(np.int32))
+        kept["capcot"].append(f["capcot"].astype(np.int8))
+        ip = f["ip"]
+        reducers["ip"].add(acc, ip)
+        prefix = np.zeros_like(ip)
+        inside = ip < ip_prefix.size
+        prefix[inside] = ip_prefix[ip[inside]]
+        reducers["prefix"].add(acc, prefix)
+        reducers["ua"].add(acc, f["ua"])
+        reducers["org"].add(acc, f["org"])
+        reducers["api_key"].add(acc, f["key"])
+        uniq, inv = np.unique(acc, return_inverse=True)
+        token_parts.append((uniq, np.bincount(inv, weights=f["tin"]),
+                            np.bincount(inv, weights=f["tout"])))
+
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         pending = [pool.submit(_read_range, str(case.path), specs, a, b) for a, b in ranges[:threads]]
         nxt = len(pending)
+        done = 0
         while pending:
-            parts.append(pending.pop(0).result())
+            absorb(pending.pop(0).result())
+            done += 1
             if cancelled is not None and cancelled():
                 for fut in pending:
                     fut.cancel()
@@ -191,32 +218,78 @@ def load_columns(case, progress: Callable[[float, str], None] | None = None,
                 pending.append(pool.submit(_read_range, str(case.path), specs, *ranges[nxt]))
                 nxt += 1
             if progress is not None:
-                progress(len(parts) / len(ranges), f"reading events {len(parts)}/{len(ranges)}")
-    names = [n for n, *_ in _FIELDS]
-    field = {name: np.concatenate([p[i] for p in parts]) for i, name in enumerate(names)}
-    del parts
-    raw_account = field.pop("account")
-    ts = field.pop("ts")
-    order = np.argsort((raw_account << 32) | ts, kind="stable")
-    account_ids, account = np.unique(raw_account[order], return_inverse=True)
+                progress(done / len(ranges), f"reading events {done}/{len(ranges)}")
+    col = {n: np.concatenate(parts) for n, parts in kept.items()}
+    del kept
+    raw_account = col.pop("account")
+    ts = col.pop("ts").astype(np.int64)
+    order = np.argsort((raw_account.astype(np.int64) << 32) | ts, kind="stable")
+    sorted_account = raw_account[order]
     del raw_account
-    cols: dict[str, np.ndarray] = {"ts": ts[order]}
-    del ts
-    template_ids, template = np.unique(field.pop("template")[order], return_inverse=True)
-    if template_ids[0] != 0:  # keep index 0 for "no template"
-        template_ids = np.concatenate([[0], template_ids])
-        template = template + 1
-    capcot = field.pop("capcot")[order]
-    cols["cap"] = (capcot >> 1).astype(np.int8)
-    cols["cot"] = (capcot & 1).astype(np.int8)
-    small: dict[str, type] = {}
-    for name in list(field):
-        cols[name] = field.pop(name)[order].astype(small.get(name, np.int32))
+    change = np.r_[True, sorted_account[1:] != sorted_account[:-1]]
+    account_ids = sorted_account[change].astype(np.int64)
+    account = (np.cumsum(change) - 1).astype(np.int32)
+    del sorted_account, change
+    ts = ts[order]
+    raw_template = col.pop("template")[order]
+    nonzero, inv = np.unique(raw_template, return_inverse=True)
+    del raw_template
+    zero = nonzero == 0
+    if zero.any():  # "no template" gets code 0; real ids keep their sorted order from 1
+        inv = np.where(zero[inv], -1, inv - np.cumsum(zero)[inv])
+        nonzero = nonzero[~zero]
+    template = (inv + 1).astype(np.int32)
+    del inv
+    template_ids = np.concatenate([[0], nonzero]).astype(np.int64)
+    model = col.pop("model")[order]
+    capcot = col.pop("capcot")[order]
     del order
-    ip = cols["ip"]
-    prefix = np.zeros_like(ip)
-    inside = ip < ip_prefix.size
-    prefix[inside] = ip_prefix[ip[inside]]
-    return EventColumns(account=account.astype(np.int32), prefix=prefix,
-                        template=template.astype(np.int32), account_ids=account_ids,
-                        template_ids=template_ids.astype(np.int64), **cols)
+    n_acc = account_ids.size
+    tokens_in = np.zeros(n_acc)
+    tokens_out = np.zeros(n_acc)
+    for uniq, tin, tout in token_parts:
+        dense = np.searchsorted(account_ids, uniq)
+        np.add.at(tokens_in, dense, tin)
+        np.add.at(tokens_out, dense, tout)
+    pairs = {kind: r.finish(account_ids) for kind, r in reducers.items()}
+    return EventColumns(account=account, ts=ts, template=template, model=model,
+                        cap=(capcot >> 1).astype(np.int8), cot=(capcot & 1).astype(np.int8),
+                        account_ids=account_ids, template_ids=template_ids,
+                        tokens_in=tokens_in, tokens_out=tokens_out, pairs=pairs)
+
+
+class _PairReducer:
+    """Distinct (value, account) keys with event counts, reduced chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.keys: list[np.ndarray] = []
+        self.counts: list[np.ndarray] = []
+
+    def add(self, account: np.ndarray, value: np.ndarray) -> None:
+        keep = value != 0
+        if not keep.any():
+            return
+        key, cnt = np.unique((value[keep].astype(np.int64) << 32) | account[keep].astype(np.int64),
+                             return_counts=True)
+        self.keys.append(key)
+        self.counts.append(cnt)
+        if len(self.keys) >= 16:  # fold now and then so memory stays bounded
+            self._fold()
+
+    def _fold(self) -> None:
+        key = np.concatenate(self.keys)
+        cnt = np.concatenate(self.counts)
+        uniq, inv = np.unique(key, return_inverse=True)
+        self.keys = [uniq]
+        self.counts = [np.bincount(inv, weights=cnt, minlength=uniq.size).astype(np.int64)]
+
+    def finish(self, account_ids: np.ndarray) -> Pairs:
+        if not self.keys:
+            z = np.zeros(0, dtype=np.int64)
+            return Pairs(z.astype(np.int32), z, z, np.zeros(1, dtype=np.int64))
+        self._fold()
+        key, cnt = self.keys[0], self.counts[0]
+        value = key >> 32
+        account = np.searchsorted(account_ids, key & 0xFFFFFFFF).astype(np.int32)
+        degree = np.bincount(value, minlength=int(value.max()) + 1).astype(np.int64)
+        return Pairs(account=account, value=value, events=cnt, degree=degree)

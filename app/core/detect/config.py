@@ -51,6 +51,7 @@ class DetectionConfig:
     lockstep_bucket_s: int = 300
     lockstep_min_count: int = 5
     lockstep_saturation: int = 20
+    lockstep_min_jaccard: float = 0.2
     lockstep_group_cap: int = 40
     cohort_window_h: float = 48.0
     shift_hours: int = 8
@@ -59,11 +60,14 @@ class DetectionConfig:
     ring_k: int = 2
     link_values_per_account: int = 8
     infra_cap: int = 500
+    infra_pool_min: int = 3
+    single_source_factor: float = 0.25
     content_cap: int = 100000
     link_weights: dict[str, float] = field(default_factory=lambda: _weights(
         ip=1.0, prefix=0.6, ua=0.4, org=1.0, api_key=2.0, content=1.0, lockstep=2.0, cohort=0.3))
     leiden_iterations: int = 3
     leiden_resolution: float = 1.0
+    keep_whole_component: int = 30
     min_cluster_accounts: int = 3
     min_flag_accounts: int = 5
     exclusive_share: float = 0.8

@@ -95,8 +95,8 @@ def compute_features(cols: EventColumns, family: np.ndarray, pairs: dict[str, Pa
     f["active_days"] = np.bincount(acc[new_day], minlength=n)
     f["active_hours"] = np.bincount(acc[new_hour], minlength=n)
     f["events_per_active_hour"] = _safe_div(events, f["active_hours"])
-    tin = np.bincount(acc, weights=cols.tin, minlength=n)
-    tout = np.bincount(acc, weights=cols.tout, minlength=n)
+    tin = cols.tokens_in
+    tout = cols.tokens_out
     f["input_tokens"] = tin.astype(np.int64)
     f["output_tokens"] = tout.astype(np.int64)
     f["output_input_ratio"] = _safe_div(tout, tin)

@@ -13,9 +13,9 @@ strangers is none):
   or above the cap, so a cloud NAT shared by 2,000 accounts adds nothing);
 * content: ``rarity(n) = 1 / ln(n + 5)`` (FRAUDAR's column weight).
 
-Lockstep (SynchroTrap/CopyCatch): two accounts that hit the same template family in the same
-time bucket at least ``lockstep_min_count`` times are joined with weight
-``w * min(1, count / lockstep_saturation)``. Cohort: accounts first seen in the same window whose
+Lockstep (SynchroTrap/CopyCatch): two accounts that hit the same template in the same time
+bucket at least ``lockstep_min_count`` times, and in at least ``lockstep_min_jaccard`` of all
+their (template, bucket) actions, are joined with weight ``w * min(1, count / lockstep_saturation)``. Cohort: accounts first seen in the same window whose
 main template family is the same.
 """
 
@@ -142,6 +142,18 @@ def value_links(pairs: Pairs, kind: str, weight: float, k: int, rarity: np.ndarr
         rank = np.arange(a_sorted.size) - np.repeat(start, np.diff(np.r_[start, a_sorted.size]))
         chosen = np.sort(by_acc[rank < per_account])  # back in (value, account) order
         val, acc = val[chosen], acc[chosen]
+    # a different pseudo-random order inside every value's group: the bands of many values
+    # then knit a group together like an expander instead of repeating one chain (which
+    # community detection would cut into slices)
+    salt = np.uint64(Links.KINDS.index(kind) + 1)
+    with np.errstate(over="ignore"):
+        mix = (acc.astype(np.uint64) * np.uint64(0x9E3779B1) + val.astype(np.uint64)
+               * np.uint64(0x85EBCA77) + salt * np.uint64(0xC2B2AE3D))
+        mix ^= mix >> np.uint64(15)
+        mix *= np.uint64(0x2C1B3C6D)
+        mix ^= mix >> np.uint64(12)
+    order = np.lexsort((mix, val))
+    val, acc = val[order], acc[order]
     i, j = band_pairs(val, k)
     n = pairs.degree[val[i]]
     w = weight * rarity[val[i]] * _pair_scale(n, k)
@@ -189,7 +201,11 @@ def lockstep_links(account: np.ndarray, family: np.ndarray, ts: np.ndarray,
     n_acc = int(account.max()) + 1
     key = np.minimum(acc[i], acc[j]) * n_acc + np.maximum(acc[i], acc[j])
     uniq, counts = np.unique(key, return_counts=True)
-    strong = counts >= cfg.lockstep_min_count
+    # SynchroTrap's normalisation: shared actions over all actions of the pair (Jaccard), so
+    # two busy students on one exercise sheet do not look like a dispatcher's accounts
+    actions = np.bincount(acc, minlength=n_acc)
+    union = actions[uniq // n_acc] + actions[uniq % n_acc] - counts
+    strong = (counts >= cfg.lockstep_min_count) & (counts >= cfg.lockstep_min_jaccard * union)
     uniq, counts = uniq[strong], counts[strong]
     w = cfg.link_weights["lockstep"] * np.minimum(1.0, counts / max(1, cfg.lockstep_saturation))
     links = Links(uniq // n_acc, uniq % n_acc, w,

@@ -194,7 +194,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
     acc_infra = np.zeros(n_acc)
     for kind, _ in _INFRA_KINDS:
         p = pairs[kind]
-        flag, _, icl = _exclusive(p, cl, sizes, np.zeros(k), cfg.exclusive_share)
+        flag, _, icl = _exclusive(p, cl, sizes, np.zeros(k), cfg.exclusive_share, allied)
         cov = np.bincount(cl[p.account[flag]], weights=p.events[flag], minlength=k) / np.maximum(c_events, 1)
         users = np.unique(p.account[flag])
         infra[kind] = (cov, np.bincount(icl, minlength=k), np.bincount(cl[users], minlength=k))
@@ -278,11 +278,17 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
             tshare, f"{tshare:.0%} of their prompts reuse {int(seg_count[c])} template "
             f"sentence{'' if seg_count[c] == 1 else 's'} shared by {int(seg_users[c])} members "
             "and almost no one else")
-        best_kind = max(infra, key=lambda kd: infra[kd][0][c])
+        # one shared address (an office NAT, a campus gateway) counts for less than a pool
+        def evidence(kind: str) -> float:
+            cov_k, nvals_k, _ = (a[c] for a in infra[kind])
+            pool = nvals_k >= cfg.infra_pool_min
+            return float(cov_k) * (1.0 if pool else cfg.single_source_factor)
+
+        best_kind = max(infra, key=evidence)
         cov, nvals, nusers = (a[c] for a in infra[best_kind])
         text = dict(_INFRA_KINDS)[best_kind].format(k=int(nusers), m=int(nvals))
-        sig["infra_sharing"] = (float(cov), f"{text} used by almost no one else "
-                                             f"({cov:.0%} of their traffic)")
+        sig["infra_sharing"] = (evidence(best_kind), f"{text} used by almost no one else "
+                                                     f"({cov:.0%} of their traffic)")
         lshare = float(c_locked[c] / n)
         sig["lockstep"] = (lshare, f"{int(c_locked[c])} of {n} accounts hit the same templates "
                                    f"in the same {cfg.lockstep_bucket_s // 60}-minute buckets "

@@ -96,7 +96,8 @@ class SegmentIndex:
                 if rows:
                     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
                     keys = pa.array([r[1] for r in rows], pa.string())
-                    self._add(np.searchsorted(template_ids, ids), keys)
+                    pos = np.searchsorted(template_ids[1:], ids) + 1  # code 0: no template
+                    self._add(pos, keys)
             con.execute("DROP TABLE hs_wanted")
         self._rebuild()
 

@@ -26,9 +26,10 @@ def scenario(path, campaign=True, enterprise=True):
                 b.event(f"ent{a}", T0 + rnd.randrange(20 * DAY), ip="20.1.1.1", org="acme",
                         template=f"ent{a}-{e}", capability=rnd.randrange(6))
     if campaign:  # 10 accounts, unique IPs, shared coding/CoT templates in lockstep + camouflage
-        for a in range(10):
-            for e in range(60):
-                slot = rnd.randrange(150)
+        for a in range(10):  # a dispatcher fires most accounts in the same 60 slots
+            for slot in range(0, 150, 2):
+                if rnd.random() < 0.2:
+                    continue
                 b.event(f"camp{a}", T0 + 5 * DAY + slot * 10 * MIN + rnd.randrange(60_000),
                         ip=f"77.{a}.{rnd.randrange(200)}.1", template=f"camp-t{slot % 5}",
                         capability=1, cot=1)
@@ -59,7 +60,7 @@ def test_campaign_flagged_enterprise_nat_not(tmp_path):
     total = sum(c for _, c in top.signals.values())
     assert top.score == pytest.approx(1 - pow(2.718281828459045, -total), rel=1e-6)
     ent = [c for c in clusters if c.accounts == 8]
-    assert ent and not ent[0].flagged and ent[0].families == ["infrastructure"]
+    assert ent and not ent[0].flagged and ent[0].families == []
     assert "8 accounts share 1 network prefix" in ent[0].details["infra_sharing"]
 
 
@@ -77,8 +78,17 @@ def test_one_family_alone_is_not_enough(tmp_path):
     cfg = load_config().with_(min_families=3)
     analyze(case, cfg)
     assert suspicious_accounts(case) == []
-    analyze(case, cfg.with_(min_families=1))
+    analyze(case, cfg.with_(min_families=1, single_source_factor=1.0))
     assert {n for n, *_ in suspicious_accounts(case)} >= {f"ent{a}" for a in range(8)}
+
+
+def test_one_shared_address_is_weak_infrastructure(tmp_path):
+    case = scenario(tmp_path / "c.hscase", campaign=False)
+    analyze(case)
+    ent = [c for c in list_clusters(case) if c.accounts == 8][0]
+    # 100% of their traffic on one NAT address: evidence 1.0 * single_source_factor
+    assert ent.signals["infra_sharing"][0] == pytest.approx(0.25)
+    assert ent.families == []
 
 
 def test_cancel_keeps_previous_results(tmp_path):

@@ -29,8 +29,7 @@ def feats(tmp_path):
     case = b.build()
     cols = load_columns(case)
     family = np.arange(cols.template_ids.size)[cols.template]
-    pairs = {name: distinct_pairs(cols.account, arr) for name, arr in
-             (("ip", cols.ip), ("prefix", cols.prefix), ("ua", cols.ua))}
+    pairs = dict(cols.pairs)  # ip, prefix, ua, org, api_key: reduced while reading
     pairs["family"] = distinct_pairs(cols.account, family, cols.template_ids.size)
     f = compute_features(cols, family, pairs, 8, release_ts=(T0 + 3 * DAY) // 1000)
     index = {n: int(np.flatnonzero(cols.account_ids == b.dims["accounts"][n])[0])
