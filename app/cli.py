@@ -34,9 +34,9 @@ def _ts(ms: int | None) -> str:
 class _Progress:
     """A one-line progress bar on a terminal (rows, rows/s, % and ETA); silent otherwise."""
 
-    def __init__(self, label: str, stream=sys.stderr):
-        self.label, self.stream = label, stream
-        self.enabled = stream.isatty()
+    def __init__(self, label: str, stream=None):
+        self.label, self.stream = label, stream or sys.stderr
+        self.enabled = self.stream.isatty()
         self.t0 = time.perf_counter()
         self._last = 0.0
 

@@ -16,7 +16,8 @@ from app.core.errors import HydrascopeError
 __all__ = ["add_commands"]
 
 
-def _progress(stream=sys.stderr):
+def _progress(stream=None):
+    stream = stream or sys.stderr
     if not stream.isatty():
         return None
 
@@ -27,7 +28,8 @@ def _progress(stream=sys.stderr):
     return report
 
 
-def _print_clusters(clusters, out=sys.stdout) -> None:
+def _print_clusters(clusters, out=None) -> None:
+    out = out or sys.stdout
     if not clusters:
         print("no clusters found", file=out)
         return
