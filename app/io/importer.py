@@ -12,8 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import queue
+import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from collections.abc import Callable, Iterator
@@ -304,8 +307,37 @@ def _analyze_in_worker(texts: pa.Array):
 
 
 _WORKER_RULES = None
+
+
+def _worker_init(parent: int) -> None:
+    """The worker ignores Ctrl-C (the importer handles it and rolls back) and exits on its own
+    if the importer dies without telling it (kill -9, power cut of the parent)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="hydrascope-parent-watch", daemon=True).start()
 #: files expected to hold more rows than this get a worker process for the content analysis
 WORKER_THRESHOLD = 200_000
+
+
+def _start_worker_pool() -> ProcessPoolExecutor:
+    """A one-process pool whose worker is started now, with Ctrl-C ignored from its first
+    instruction: an ignored SIGINT survives exec, so a Ctrl-C during the worker's start-up
+    cannot print a traceback from it (the importer itself handles Ctrl-C and rolls back)."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    if threading.current_thread() is not threading.main_thread():
+        return pool  # only the main thread may touch signal handlers; Ctrl-C does not apply
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool.submit(int)  # spawns the worker process now, while SIGINT is ignored
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return pool
 
 
 def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap: int, rules,
@@ -323,7 +355,7 @@ def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap:
     pool = None
     submit = None
     if expected_rows > WORKER_THRESHOLD and not enrich:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        pool = _start_worker_pool()
         submit = partial(pool.submit, _analyze_in_worker)
 
     def put(item) -> bool:

@@ -2,10 +2,12 @@
 
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +50,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["info", str(tmp_path / "missing.hscase")]) == 2
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_kill_during_import_leaves_case_as_before(tmp_path, sig):
     """SIGKILL (power-cut-like) or Ctrl-C in the middle of a large import: the case is as before."""
@@ -57,15 +79,24 @@ def test_kill_during_import_leaves_case_as_before(tmp_path, sig):
                                             "ua", "m", f"prompt number {i} about things", "resp", "5", "7", "200",
                                             f"id{i}"] for i in range(600_000)])
     proc = subprocess.Popen([sys.executable, "-m", "app", "import", str(big), "--case", str(case)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     journal = case.with_name(case.name + "-journal")
     deadline = time.time() + 60
     while time.time() < deadline and not journal.exists():  # wait until it is writing
         time.sleep(0.05)
     time.sleep(1.0)
     assert proc.poll() is None, "import finished before it could be killed; make the file bigger"
-    proc.send_signal(sig)
+    children = _children(proc.pid)
+    assert children, "a file this size should get a content-analysis worker process"
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)  # Ctrl-C reaches the whole foreground process group
+    else:
+        proc.send_signal(sig)
     proc.wait(timeout=60)
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(c) for c in children):
+        time.sleep(0.1)
+    assert not any(_alive(c) for c in children), "the worker process outlived the importer"
     if sig == signal.SIGINT:
         assert proc.returncode == 130
         err = proc.stderr.read().decode()
