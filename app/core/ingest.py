@@ -2,8 +2,10 @@
 
 :class:`CaseWriter` is the only code that puts events into a case. It takes batches made by
 :func:`app.core.prepare.prepare`, dictionary-encodes their dimensions, appends events, and
-adds distinct prompts and templates (rows in arrival order, a unique index on their hash) and
-upserts hourly rollups. Everything happens inside
+appends distinct prompts and templates, and stages hourly rollups; at the end it deduplicates
+prompts and templates by hash and rebuilds their unique indexes, and sums the rollups, each in
+one sorted pass (keeping random-key B-trees up to date row by row thrashed the page cache once
+they outgrew it, a few million rows in). Everything happens inside
 one ``BEGIN IMMEDIATE`` transaction, so Ctrl-C, a kill or a power cut leaves the case exactly as
 it was: SQLite rolls the journal back on the next open.
 """
@@ -32,6 +34,8 @@ _EVENT_COLUMNS = ("import_id", "ts", "account_id", "org_id", "api_key_id", "ip_i
 _INSERT_EVENT = (f"INSERT INTO events({', '.join(_EVENT_COLUMNS)}) "
                  f"VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})")
 _STATS_COLS = ("events", "first", "last")
+#: unique hash indexes an append import drops at its start and rebuilds, sorted, at its end
+_HASH_INDEXES = (("prompts", "ux_prompts_id"), ("templates", "ux_templates_id"))
 
 
 @dataclass
@@ -111,6 +115,12 @@ class CaseWriter:
         if self.mode == "append" and (existing < 1_000_000 or self.expected_rows > existing // 2):
             con.execute("DROP INDEX IF EXISTS ix_events_account_cover")
             self._dropped_index = True
+        if self.mode == "append":
+            for _, index in _HASH_INDEXES:
+                con.execute(f"DROP INDEX IF EXISTS {index}")
+            # rollups are staged in arrival order and summed, sorted, at the end (see _finish)
+            con.execute("CREATE TEMP TABLE staged_rollups(account_id INTEGER, hour INTEGER, "
+                        "events INTEGER, input_tokens INTEGER, output_tokens INTEGER)")
         self.dims = {
             "account": Dimension(con, "accounts"),
             "org": Dimension(con, "orgs"),
@@ -126,6 +136,8 @@ class CaseWriter:
 
     def _finish(self) -> None:
         con = self.con
+        if self.mode == "append":
+            self._merge_staged()
         a = self._acct
         touched = np.flatnonzero(a["events"])
         if len(touched):
@@ -148,6 +160,28 @@ class CaseWriter:
         version = con.execute("SELECT value FROM meta WHERE key='data_version'").fetchone()
         con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('data_version', ?)",
                     (str(int(version[0]) + 1 if version else 1),))
+
+    def _merge_staged(self) -> None:
+        """Dedup prompts/templates by hash, rebuild their unique indexes, sum staged rollups.
+
+        Each is one sort over the data instead of millions of random B-tree updates.
+        """
+        con = self.con
+        for table, index in _HASH_INDEXES:
+            con.execute(f"CREATE TEMP TABLE dup_{table} AS SELECT id, min(rowid) AS keep FROM {table} "
+                        f"GROUP BY id HAVING count(*) > 1")
+            con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM temp.dup_{table}) "
+                        f"AND rowid NOT IN (SELECT keep FROM temp.dup_{table})")
+            con.execute(f"DROP TABLE temp.dup_{table}")
+            con.execute(f"CREATE UNIQUE INDEX {index} ON {table}(id)")
+        con.execute(
+            "INSERT INTO hourly_rollups(account_id, hour, events, input_tokens, output_tokens) "
+            "SELECT account_id, hour, sum(events), sum(input_tokens), sum(output_tokens) "
+            "FROM temp.staged_rollups WHERE true GROUP BY account_id, hour ORDER BY account_id, hour "
+            "ON CONFLICT(account_id, hour) DO UPDATE SET events = events + excluded.events, "
+            "input_tokens = input_tokens + excluded.input_tokens, "
+            "output_tokens = output_tokens + excluded.output_tokens")
+        con.execute("DROP TABLE temp.staged_rollups")
 
     # -- rows --------------------------------------------------------------------------------
     def reject_many(self, rejects: list[tuple[int, str, str]]) -> None:
@@ -195,13 +229,13 @@ class CaseWriter:
         if f is None:
             return [[None] * b.n] * 4
         self.con.executemany(
-            "INSERT OR IGNORE INTO prompts(id, text, length, simhash, template_id, capability, cot) "
+            "INSERT INTO prompts(id, text, length, simhash, template_id, capability, cot) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             zip(b.prompt_ids.tolist(), b.prompt_text.to_pylist(), b.prompt_length.tolist(),
                 f.simhash.tolist(), f.template_id.tolist(), f.capability.tolist(), f.cot.astype(np.int8).tolist()),
         )
         tids, first = np.unique(f.template_id, return_index=True)
-        self.con.executemany("INSERT OR IGNORE INTO templates(id, key) VALUES (?, ?)",
+        self.con.executemany("INSERT INTO templates(id, key) VALUES (?, ?)",
                              zip(tids.tolist(), f.template_key.take(pa.array(first)).to_pylist()))
         idx = b.prompt_index
         return [pa.array(v).take(idx).to_pylist() for v in
@@ -224,10 +258,7 @@ class CaseWriter:
         sin = np.bincount(inv, weights=tin.fill_null(0).to_numpy(zero_copy_only=False) if tin is not None else zeros)
         sout = np.bincount(inv, weights=tout.fill_null(0).to_numpy(zero_copy_only=False) if tout is not None else zeros)
         self.con.executemany(
-            "INSERT INTO hourly_rollups(account_id, hour, events, input_tokens, output_tokens) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(account_id, hour) DO UPDATE SET "
-            "events = events + excluded.events, input_tokens = input_tokens + excluded.input_tokens, "
-            "output_tokens = output_tokens + excluded.output_tokens",
+            "INSERT INTO temp.staged_rollups VALUES (?, ?, ?, ?, ?)",
             zip((uk >> 32).tolist(), ((uk & 0xFFFFFFFF) * _HOUR_MS).tolist(), np.bincount(inv).tolist(),
                 sin.astype(np.int64).tolist(), sout.astype(np.int64).tolist()),
         )

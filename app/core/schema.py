@@ -87,27 +87,29 @@ user_agents = _dimension("user_agents")
 models = _dimension("models")
 
 #: masked prompt shapes; ``id`` is the signed 64-bit hash of ``key``. Like ``prompts``, rows
-#: are stored in arrival order (rowid) with a unique index on the hash: appending rows and
-#: inserting small keys into the index is several times faster than keeping ~200-byte rows
-#: in a B-tree ordered by a random hash.
+#: are stored in arrival order (rowid) and made unique by the named index ``ux_templates_id``,
+#: which an import drops and rebuilds once, sorted, at its end: keeping a B-tree ordered by a
+#: random hash up to date row by row thrashed the page cache at a few million rows.
 templates = Table(
     "templates",
     metadata,
-    Column("id", Integer, nullable=False, unique=True),
+    Column("id", Integer, nullable=False),
     Column("key", Text, nullable=False),
+    Index("ux_templates_id", "id", unique=True),
 )
 
 #: distinct prompts; ``id`` is the signed 64-bit hash of the full prompt text
 prompts = Table(
     "prompts",
     metadata,
-    Column("id", Integer, nullable=False, unique=True),
+    Column("id", Integer, nullable=False),
     Column("text", Text, nullable=False),  # capped at the case's prompt_cap characters
     Column("length", Integer, nullable=False),  # characters before capping
     Column("simhash", Integer, nullable=False),  # 64-bit near-duplicate fingerprint (signed)
     Column("template_id", Integer, nullable=False),
     Column("capability", Integer, nullable=False),  # index into content.CAPABILITIES
     Column("cot", Integer, nullable=False),  # 1 if it elicits chain-of-thought
+    Index("ux_prompts_id", "id", unique=True),
 )
 
 events = Table(

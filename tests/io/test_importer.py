@@ -138,6 +138,12 @@ def test_same_file_twice_is_skipped_unless_forced(tmp_path, case_path):
         forced = import_file(case, src, force=True)
         assert not forced.skipped
     assert q(case_path, "SELECT count(*) FROM events")[0][0] == 6
+    # prompts and templates stay deduplicated across imports, rollups add up
+    assert q(case_path, "SELECT count(*), count(DISTINCT id) FROM prompts")[0] == (2, 2)
+    assert q(case_path, "SELECT count(*) FROM templates")[0][0] == q(case_path, "SELECT count(DISTINCT template_id) FROM events")[0][0]
+    assert q(case_path, "SELECT sum(events) FROM hourly_rollups")[0][0] == 6
+    assert q(case_path, "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ux_%' ORDER BY name") == [
+        ("ux_prompts_id",), ("ux_templates_id",)]
 
 
 def _snapshot(case_path):
