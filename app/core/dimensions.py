@@ -16,7 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Dimension", "IpDimension", "ip_prefix", "clean_strings"]
+__all__ = ["Dimension", "IpDimension", "ip_prefix", "clean_strings", "CACHE_LIMIT"]
+
+#: values of one dimension kept in memory during an import (about 150 bytes each)
+CACHE_LIMIT = 200_000
 
 
 def clean_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -58,35 +61,57 @@ def ip_prefix(address: str) -> str | None:
 
 
 class Dimension:
-    """One dimension table (``id``, ``<column>``) seen as a growing value -> id map."""
+    """One dimension table (``id``, ``<column>``) seen through a bounded value -> id cache.
+
+    The cache holds at most :data:`CACHE_LIMIT` values, so memory does not grow with the
+    export (a full-scale case has millions of distinct accounts, keys and addresses); a value
+    it does not hold is looked up in the table's unique index. While the table held nothing
+    before this import and the cache was never emptied, a miss is known to be new without asking.
+    """
 
     def __init__(self, con: sqlite3.Connection, table: str, column: str = "name"):
         self.con, self.table, self.column = con, table, column
-        self.ids: dict[str, int] = {
-            v: i for i, v in con.execute(f"SELECT id, {column} FROM {table}")  # noqa: S608
-        }
-        self.next_id = 1 + (max(self.ids.values()) if self.ids else 0)
+        self.ids: dict[str, int] = {}
+        last = con.execute(f"SELECT max(id) FROM {table}").fetchone()[0]  # noqa: S608
+        self.next_id = 1 + (last or 0)
+        self._cache_is_complete = last is None
 
     def _insert(self, rows: list[tuple[int, str]]) -> None:
         self.con.executemany(
             f"INSERT INTO {self.table}(id, {self.column}) VALUES (?, ?)", rows  # noqa: S608
         )
 
+    def _stored(self, values: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for k in range(0, len(values), 500):
+            chunk = values[k:k + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update((v, i) for i, v in self.con.execute(
+                f"SELECT id, {self.column} FROM {self.table} WHERE {self.column} IN ({marks})", chunk))  # noqa: S608
+        return found
+
     def lookup(self, values: list[str]) -> np.ndarray:
         """Ids of ``values`` (adding the new ones)."""
-        out = np.empty(len(values), dtype=np.int64)
-        new: list[tuple[int, str]] = []
         ids = self.ids
-        for i, v in enumerate(values):
-            vid = ids.get(v)
-            if vid is None:
-                vid = ids[v] = self.next_id
-                self.next_id += 1
-                new.append((vid, v))
-            out[i] = vid
-        if new:
-            self._insert(new)
-        return out
+        distinct = list(dict.fromkeys(values))
+        missing = [v for v in distinct if v not in ids]
+        if missing:
+            if len(ids) + len(missing) > CACHE_LIMIT:
+                ids.clear()
+                self._cache_is_complete = False
+                missing = distinct
+            found = {} if self._cache_is_complete else self._stored(missing)
+            new: list[tuple[int, str]] = []
+            for v in missing:
+                vid = found.get(v)
+                if vid is None:
+                    vid = self.next_id
+                    self.next_id += 1
+                    new.append((vid, v))
+                ids[v] = vid
+            if new:
+                self._insert(new)
+        return np.fromiter((ids[v] for v in values), dtype=np.int64, count=len(values))
 
     def encode(self, arr: pa.Array) -> pa.Array:
         """Int64 ids for a cleaned string column; nulls stay null."""
