@@ -12,6 +12,7 @@ Missing values arrive as 0, which no dimension id uses.
 
 from __future__ import annotations
 
+import ctypes
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,21 @@ _FIELDS = (
     ("tin", f"max(0, min(coalesce(input_tokens, 0), {_TOKEN_CAP}))", 6),
     ("tout", f"max(0, min(coalesce(output_tokens, 0), {_TOKEN_CAP}))", 6),
 )
+
+
+def _release_freed_memory() -> None:
+    """Make glibc return freed large arrays to the system (Linux; elsewhere a no-op).
+
+    glibc raises its mmap threshold after big blocks are freed, so the next arrays of tens of
+    MB come from the heap and stay in the process after ``del`` (measured: 1.3 GB kept after
+    the read of 28.8M events). A fixed 1 MB threshold keeps large arrays mmap-backed.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _digits(max_value: int) -> int:
@@ -164,6 +180,7 @@ def load_columns(case, progress: Callable[[float, str], None] | None = None,
     AnalysisCancelled
         ``cancelled()`` returned true between chunks.
     """
+    _release_freed_memory()
     with case.raw() as con:
         lo, hi = con.execute("SELECT min(id), max(id) FROM events").fetchone()
         specs = _field_specs(con)
@@ -219,8 +236,9 @@ def load_columns(case, progress: Callable[[float, str], None] | None = None,
                 nxt += 1
             if progress is not None:
                 progress(done / len(ranges), f"reading events {done}/{len(ranges)}")
-    col = {n: np.concatenate(parts) for n, parts in kept.items()}
-    del kept
+    col = {}
+    for n in list(kept):  # one field at a time, freeing its chunks as we go
+        col[n] = np.concatenate(kept.pop(n))
     raw_account = col.pop("account")
     ts = col.pop("ts").astype(np.int64)
     order = np.argsort((raw_account.astype(np.int64) << 32) | ts, kind="stable")
@@ -232,14 +250,28 @@ def load_columns(case, progress: Callable[[float, str], None] | None = None,
     del sorted_account, change
     ts = ts[order]
     raw_template = col.pop("template")[order]
-    nonzero, inv = np.unique(raw_template, return_inverse=True)
+    perm = np.argsort(raw_template)  # np.unique's inverse, but with int32 codes
+    ordered = raw_template[perm]
     del raw_template
-    zero = nonzero == 0
-    if zero.any():  # "no template" gets code 0; real ids keep their sorted order from 1
-        inv = np.where(zero[inv], -1, inv - np.cumsum(zero)[inv])
-        nonzero = nonzero[~zero]
-    template = (inv + 1).astype(np.int32)
-    del inv
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    nonzero = ordered[first]
+    del ordered
+    codes = np.cumsum(first, dtype=np.int32)
+    codes -= 1
+    del first
+    template = np.empty(codes.size, dtype=np.int32)
+    template[perm] = codes
+    del perm, codes
+    zero = np.flatnonzero(nonzero == 0)
+    if zero.size:  # "no template" gets code 0; real ids keep their sorted order from 1
+        z = int(zero[0])
+        missing = template == z
+        template[template > z] -= 1
+        template += 1
+        template[missing] = 0
+        nonzero = np.delete(nonzero, z)
+    else:
+        template += 1
     template_ids = np.concatenate([[0], nonzero]).astype(np.int64)
     model = col.pop("model")[order]
     capcot = col.pop("capcot")[order]

@@ -52,7 +52,7 @@ class DetectionConfig:
     lockstep_min_count: int = 5
     lockstep_saturation: int = 20
     lockstep_min_jaccard: float = 0.2
-    lockstep_group_cap: int = 40
+    lockstep_group_cap: int = 12
     cohort_window_h: float = 48.0
     shift_hours: int = 8
     segment_sample_per_account: int = 12

@@ -176,31 +176,65 @@ def lockstep_links(account: np.ndarray, family: np.ndarray, ts: np.ndarray,
         keep &= family_degree[family] >= 2
     if not keep.any():
         return Links.empty(), np.zeros(0, dtype=np.int64)
-    bucket = (ts[keep] - ts[keep].min()) // max(1, cfg.lockstep_bucket_s)
-    fam = np.unique(family[keep], return_inverse=True)[1].astype(np.int64)
-    acc_k = account[keep].astype(np.int64)
-    a_bits = max(1, int(acc_k.max()).bit_length())
+    sel = np.flatnonzero(keep)
+    del keep
+    t = ts[sel]
+    bucket = (t - t.min()) // max(1, cfg.lockstep_bucket_s)
+    del t
+    a_bits = max(1, int(account.max()).bit_length())
     b_bits = max(1, int(bucket.max()).bit_length())
-    if a_bits + b_bits + max(1, int(fam.max()).bit_length()) <= 63:  # one sort
-        triple = np.unique((((fam << b_bits) | bucket) << a_bits) | acc_k)
+    f_bits = max(1, int(family.max()).bit_length())
+    if a_bits + b_bits + f_bits <= 63:  # (template, bucket, account) in one int64, one sort
+        key = family[sel].astype(np.int64)
+        key <<= b_bits
+        key |= bucket
+        key <<= a_bits
+        key |= account[sel]
+        del bucket, sel
+        triple = np.unique(key)
+        del key
         g = triple >> a_bits
         acc = triple & ((1 << a_bits) - 1)
     else:
-        _, gid = np.unique(fam * (int(bucket.max()) + 1) + bucket, return_inverse=True)
-        triple = np.unique((gid.astype(np.int64) << 32) | acc_k)
+        _, gid = np.unique(family[sel].astype(np.int64) * (int(bucket.max()) + 1) + bucket,
+                           return_inverse=True)
+        triple = np.unique((gid.astype(np.int64) << 32) | account[sel].astype(np.int64))
+        del gid, bucket, sel
         g = triple >> 32
         acc = triple & 0xFFFFFFFF
-    del fam, bucket, acc_k
+    del triple
     g = np.cumsum(np.r_[0, (g[1:] != g[:-1]).astype(np.int64)]) if g.size else g  # dense, sorted
     size = np.bincount(g)
     ok = (size[g] >= 2) & (size[g] <= cfg.lockstep_group_cap)
     g, acc = g[ok], acc[ok]
-    i, j = band_pairs(g, cfg.lockstep_group_cap)
-    if not i.size:
-        return Links.empty(), np.zeros(0, dtype=np.int64)
     n_acc = int(account.max()) + 1
-    key = np.minimum(acc[i], acc[j]) * n_acc + np.maximum(acc[i], acc[j])
-    uniq, counts = np.unique(key, return_counts=True)
+    keys: list[np.ndarray] = []
+    cnts: list[np.ndarray] = []
+
+    def fold() -> None:
+        merged, inv = np.unique(np.concatenate(keys), return_inverse=True)
+        total = np.bincount(inv, weights=np.concatenate(cnts), minlength=merged.size)
+        keys[:] = [merged]
+        cnts[:] = [total.astype(np.int64)]
+
+    for d in range(1, min(cfg.lockstep_group_cap, max(1, g.size - 1)) + 1):
+        # offset by offset, folded into running pair counts every few offsets: memory stays
+        # near the number of distinct pairs instead of every co-occurrence at once
+        hit = np.flatnonzero(g[:-d] == g[d:])
+        if not hit.size:
+            break
+        a, b = acc[hit], acc[hit + d]
+        key, cnt = np.unique(np.minimum(a, b) * n_acc + np.maximum(a, b), return_counts=True)
+        keys.append(key)
+        cnts.append(cnt)
+        if len(keys) >= 3:
+            fold()
+    if keys:
+        fold()
+    uniq = keys[0] if keys else np.zeros(0, dtype=np.int64)
+    counts = cnts[0] if cnts else np.zeros(0, dtype=np.int64)
+    if not uniq.size:
+        return Links.empty(), np.zeros(0, dtype=np.int64)
     # SynchroTrap's normalisation: shared actions over all actions of the pair (Jaccard), so
     # two busy students on one exercise sheet do not look like a dispatcher's accounts
     actions = np.bincount(acc, minlength=n_acc)

@@ -43,15 +43,23 @@ def distinct_pairs(account: np.ndarray, value: np.ndarray, n_values: int | None 
     from other pairs, e.g. (account, /24) from (account, IP).
     """
     keep = value != 0
-    acc = account[keep].astype(np.int64)
-    val = value[keep].astype(np.int64)
-    key = (val << 32) | acc
-    w = np.ones(key.size, dtype=np.int64) if weights is None else weights[keep].astype(np.int64)
+    key = value[keep].astype(np.int64)
+    key <<= 32
+    key |= account[keep]
     if key.size:
-        start = np.r_[0, np.flatnonzero(key[1:] != key[:-1]) + 1]
+        start = np.flatnonzero(key[1:] != key[:-1])
+        start += 1
+        start = np.r_[0, start]
+        if weights is None:
+            w = np.diff(np.r_[start, key.size])
+        else:
+            w = np.add.reduceat(weights[keep].astype(np.int64), start)
         key = key[start]
-        w = np.add.reduceat(w, start)
+        del start
+    else:
+        w = np.zeros(0, dtype=np.int64)
     keys, inv = np.unique(key, return_inverse=True)
+    del key
     counts = np.bincount(inv, weights=w, minlength=keys.size).astype(np.int64)
     pv = keys >> 32
     pa = (keys & 0xFFFFFFFF).astype(np.int32)

@@ -1,6 +1,7 @@
 """The whole analysis on a small hand-built case: flagging needs two families, results persist."""
 
 import json
+import math
 import random
 
 import pytest
@@ -145,3 +146,32 @@ def test_config_file_errors(tmp_path):
     assert cfg.cluster_threshold == 0.7 and cfg.signal_weights["size"] == 0.1
     assert cfg.signal_weights["lockstep"] == DetectionConfig().signal_weights["lockstep"]
     assert load_config() == DetectionConfig()  # the bundled file documents the defaults
+
+
+def test_content_and_volume_signals_by_hand(tmp_path):
+    """One 6-account cluster on a private /24 pool, all coding + CoT, against 20 chatty users."""
+    b = CaseBuilder(tmp_path / "s.hscase")
+    for a in range(20):  # 20 users x 10 events: creative, no CoT
+        for e in range(10):
+            b.event(f"u{a}", T0 + e * DAY + a * MIN, ip=f"100.{a}.0.1", template=f"u{a}-{e}",
+                    capability=5)
+    for a in range(6):  # 6 accounts x 50 events on 3 shared templates and 3 shared /24s
+        for e in range(50):
+            b.event(f"c{a}", T0 + 2 * DAY + e * 30 * MIN, ip=f"66.{e % 3}.0.{a}",
+                    template=f"c-t{e % 3}", capability=1, cot=1)
+    case = b.build()
+    analyze(case)
+    top = list_clusters(case)[0]
+    assert top.accounts == 6
+    sig = {k: v[0] for k, v in top.signals.items()}
+    # targeted share 100% vs 300/500 = 60% overall -> lift (1 - 0.6) / (1 - 0.6) = 1
+    assert sig["capability_concentration"] == pytest.approx(1.0)
+    assert sig["cot_rate"] == pytest.approx(1.0)
+    assert sig["template_sharing"] == pytest.approx(1.0)
+    # 3 prefixes, each used by all 6 and nobody else: a pool, 100% of their traffic
+    assert sig["infra_sharing"] == pytest.approx(1.0)
+    # hydra: largest account 1/6 of 300 events; median account has 10 events ->
+    # (1 - 1/6) * log10(300 / 10) / 3
+    assert sig["hydra_volume"] == pytest.approx((5 / 6) * (math.log10(30) / 3))
+    assert sig["size"] == pytest.approx(math.log(6) / math.log(100))
+    assert top.flagged and {"infrastructure", "content"} <= set(top.families)
