@@ -1,5 +1,8 @@
+"""``python -m app``: the same as the ``hydrascope`` command."""
+
 import sys
 
 from app.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
