@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,11 +56,19 @@ class Prepared:
     facts: content.PromptFacts | None = None
     #: set instead of ``facts`` when the analysis runs elsewhere (a worker process)
     facts_future: Future | None = None
+    rules: content.ContentRules | None = None
 
     def prompt_facts(self) -> content.PromptFacts | None:
-        """The content facts, waiting for the worker if they were computed elsewhere."""
+        """The content facts, waiting for the worker if they were computed elsewhere.
+
+        If the worker died (for instance a script without a ``__main__`` guard, which a
+        spawned worker re-imports), the batch is analysed here instead: slower, same result.
+        """
         if self.facts is None and self.facts_future is not None:
-            self.facts = self.facts_future.result()
+            try:
+                self.facts = self.facts_future.result()
+            except BrokenProcessPool:
+                self.facts = content.analyze_prompts(self.prompt_text, self.rules)
             self.facts_future = None
         return self.facts
 
@@ -188,7 +197,7 @@ def _prompts(prompt: pa.Array, cap: int, rules: content.ContentRules, out: Prepa
     out.prompt_text = pc.utf8_slice_codeunits(uniq, 0, cap)
     out.prompt_length = pc.utf8_length(uniq).to_numpy(zero_copy_only=False)
     if submit is not None:
-        out.facts_future = submit(out.prompt_text)
+        out.facts_future, out.rules = submit(out.prompt_text), rules
     else:
         out.facts = content.analyze_prompts(out.prompt_text, rules)
     out.prompt_index = pc.index_in(prompt, value_set=uniq)

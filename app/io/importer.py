@@ -15,10 +15,11 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,18 +326,30 @@ WORKER_THRESHOLD = 200_000
 
 
 def _start_worker_pool() -> ProcessPoolExecutor:
-    """A one-process pool whose worker is started now, with Ctrl-C ignored from its first
-    instruction: an ignored SIGINT survives exec, so a Ctrl-C during the worker's start-up
-    cannot print a traceback from it (the importer itself handles Ctrl-C and rolls back)."""
+    """A one-process pool whose worker is started now.
+
+    Two details make the worker safe to start from any caller. Ctrl-C is ignored from its
+    first instruction (an ignored SIGINT survives exec), so a Ctrl-C during its start-up cannot
+    print a traceback from it; the importer itself handles Ctrl-C and rolls back. And the
+    caller's script is not re-imported in the worker (spawn does that by default, which re-runs
+    any script that calls the importer without an ``if __name__ == "__main__"`` guard): the
+    worker needs nothing from it.
+    """
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_init, initargs=(os.getpid(),))
-    if threading.current_thread() is not threading.main_thread():
-        return pool  # only the main thread may touch signal handlers; Ctrl-C does not apply
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None) if getattr(main, "__spec__", None) is None else None
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    if script is not None:
+        del main.__file__
     try:
-        pool.submit(int)  # spawns the worker process now, while SIGINT is ignored
+        pool.submit(int)  # spawns the worker process now
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if script is not None:
+            main.__file__ = script
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
     return pool
 
 
@@ -356,7 +369,14 @@ def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap:
     submit = None
     if expected_rows > WORKER_THRESHOLD and not enrich:
         pool = _start_worker_pool()
-        submit = partial(pool.submit, _analyze_in_worker)
+
+        def submit(texts: pa.Array) -> Future:
+            try:
+                return pool.submit(_analyze_in_worker, texts)
+            except BrokenProcessPool:  # the worker died: analyse here from now on
+                done: Future = Future()
+                done.set_result(content.analyze_prompts(texts, rules))
+                return done
 
     def put(item) -> bool:
         while not stop.is_set():

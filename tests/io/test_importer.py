@@ -256,3 +256,25 @@ def test_worker_process_analysis_gives_the_same_case(tmp_path, monkeypatch):
     assert len(facts["worker"]) == 3000
     assert facts["worker"] == facts["inline"]
     assert {row[4] for row in facts["worker"]} == {0, 1}
+
+
+def test_worker_pool_is_safe_from_an_unguarded_script(tmp_path):
+    """A script without a __main__ guard must not be re-run by the worker process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    src = write_csv(tmp_path / "s.csv", ROWS[:3])
+    script = tmp_path / "analyst_script.py"
+    script.write_text(textwrap.dedent(f"""
+        from app.core.case import Case
+        from app.io import importer
+        importer.WORKER_THRESHOLD = 0
+        print("script body ran")
+        with Case({str(tmp_path / 'u.hscase')!r}, create=True) as case:
+            print("stored", importer.import_file(case, {str(src)!r}).stats.rows_stored)
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("script body ran") == 1 and "stored 3" in out.stdout
+    assert "Traceback" not in out.stderr
