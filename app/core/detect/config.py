@@ -83,6 +83,8 @@ class DetectionConfig:
     shift_kl_full: float = 1.0
     sync_bucket_s: int = 20
     sync_ratio_full: float = 3.0
+    sync_jitter_s: int = 3600
+    sync_prior_pairs: float = 20.0
     min_families: int = 2
     cluster_threshold: float = 0.6
     account_threshold: float = 0.5

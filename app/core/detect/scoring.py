@@ -212,8 +212,14 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
             return score_clusters(labels, cols, sample, pairs, links, features, cfg, release_ts,
                                   peel=False)
 
-    sync = synchrony_ratio(cl, cols.account, cols.ts, k, np.ones(k, dtype=bool),
-                           cfg.sync_bucket_s)
+    everyone = np.ones(k, dtype=bool)
+    sync = synchrony_ratio(cl, cols.account, cols.ts, k, everyone, cfg.sync_bucket_s,
+                           prior=cfg.sync_prior_pairs, jitter_s=cfg.sync_jitter_s)
+    # lockstep against the same null: same template in the same bucket more often than the
+    # members' own hours explain (a lab drawing on one problem set all day does not count)
+    lock_ratio = synchrony_ratio(cl, cols.account, cols.ts, k, everyone, cfg.lockstep_bucket_s,
+                                 key=cols.template, prior=cfg.sync_prior_pairs,
+                                 jitter_s=cfg.sync_jitter_s)
 
     # lockstep: members with a lockstep link to another member
     lock = links.of("lockstep")
@@ -290,9 +296,13 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         sig["infra_sharing"] = (evidence(best_kind), f"{text} used by almost no one else "
                                                      f"({cov:.0%} of their traffic)")
         lshare = float(c_locked[c] / n)
-        sig["lockstep"] = (lshare, f"{int(c_locked[c])} of {n} accounts hit the same templates "
-                                   f"in the same {cfg.lockstep_bucket_s // 60}-minute buckets "
-                                   f"at least {cfg.lockstep_min_count} times")
+        full = max(cfg.sync_ratio_full - 1.0, 1e-9)
+        llift = float(np.clip((lock_ratio[c] - 1.0) / full, 0.0, 1.0))
+        sig["lockstep"] = (lshare * llift,
+                           f"{int(c_locked[c])} of {n} accounts hit the same templates "
+                           f"in the same {cfg.lockstep_bucket_s // 60}-minute buckets "
+                           f"at least {cfg.lockstep_min_count} times, {lock_ratio[c]:.1f}x as "
+                           "often as their own hours explain")
         biggest = float(events[members].max()) / vol if vol else 1.0
         spread = np.clip(np.log10(max(vol, 1.0) / max(median_events, 1.0)) / 3.0, 0.0, 1.0)
         sig["hydra_volume"] = ((1.0 - biggest) * spread,
@@ -316,7 +326,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
                                         f"went to the new model (all traffic: {ramp_all:.0%})")
         else:
             sig["post_release_ramp"] = (0.0, "no new model, or no traffic after its release")
-        sv = float(np.clip((sync[c] - 1.0) / max(cfg.sync_ratio_full - 1.0, 1e-9), 0.0, 1.0))
+        sv = float(np.clip((sync[c] - 1.0) / full, 0.0, 1.0))
         sig["synchrony"] = (sv, f"members active in the same {cfg.sync_bucket_s}-second windows "
                                 f"{sync[c]:.1f}x as often as their own daily and weekly habits "
                                 "explain")
