@@ -12,6 +12,7 @@ records that are broken, which the importer stores as rejected rows.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import math
@@ -20,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import xxhash
 
 from app.core.canonical import FIELDS
 
@@ -270,16 +270,18 @@ def chat_response_text(body: Any) -> str | None:
 
 
 def hash_secret(secret: str) -> str:
-    """``"key:" + xxh64 hex`` of an API key or bearer token, so no raw secret is ever stored.
+    """sha256 hex of an API key or bearer token, so no raw secret is ever stored.
 
-    An ``Authorization`` value's scheme (``Bearer``, ``Basic``...) is dropped first, so the same
+    sha256 of the raw key is exactly what LiteLLM stores in its ``api_key`` column, so a
+    gateway access log and a LiteLLM spend log name the same account the same way. An
+    ``Authorization`` value's scheme (``Bearer``, ``Basic``...) is dropped first, so the same
     key sent as ``Bearer sk-1`` or as an ``x-api-key: sk-1`` header hashes to the same account.
     """
     s = secret.strip()
     head, _, rest = s.partition(" ")
     if rest and head.lower() in ("bearer", "basic", "token", "apikey", "api-key"):
         s = rest.strip()
-    return "key:" + xxhash.xxh64(s.encode("utf-8")).hexdigest()
+    return hashlib.sha256(s.encode("utf-8")).hexdigest()
 
 
 def _parse_dt(value: Any) -> datetime | None:
