@@ -5,7 +5,7 @@ import pytest
 
 from app.core.detect.columns import load_columns
 from app.core.detect.segments import SegmentIndex, sample_events
-from app.core.detect.synchrony import synchrony_ratio
+from app.core.detect.synchrony import copresence, synchrony_ratio
 
 from .builder import DAY, T0, CaseBuilder
 
@@ -66,3 +66,44 @@ def test_synchrony_scheduler_versus_same_habits():
     ratio = synchrony_ratio(cl, acc, ts, 2, np.array([True, True]), bucket_s=20)
     assert ratio[0] > 3
     assert ratio[1] == pytest.approx(1.0, abs=0.15)
+
+
+def test_copresence_counts_and_prior_by_hand():
+    # three accounts of cluster 0 each act in the same 5 one-second-apart moments; d = 3
+    # distinct members per bucket -> 3 * 2 = 6 ordered pairs per bucket, 30 in all
+    acc = np.repeat(np.arange(3), 5)
+    ts = 1_776_000_000 + np.tile(np.arange(5) * 600, 3)
+    cl = np.zeros(3, dtype=np.int64)
+    observed, shifted = copresence(cl, acc, ts, 1, np.array([True]), bucket_s=20)
+    assert observed[0] == 30.0
+    ratio = synchrony_ratio(cl, acc, ts, 1, np.array([True]), bucket_s=20, prior=20.0)
+    assert ratio[0] == pytest.approx((30.0 + 20.0) / (shifted[0] + 20.0))
+    # the same key is needed when a key is given: the third account uses another template
+    key = np.r_[np.zeros(10, dtype=np.int64), np.ones(5, dtype=np.int64)]
+    observed, _ = copresence(cl, acc, ts, 1, np.array([True]), bucket_s=20, key=key)
+    assert observed[0] == 10.0  # 2 * 1 pairs in each of 5 buckets
+
+
+def test_weekday_office_hours_under_four_weeks_are_not_synchrony():
+    rng = np.random.default_rng(5)
+    acc, ts = [], []
+    for d in range(14):  # day 0 is a Sunday; weekends silent
+        if d % 7 in (0, 6):
+            continue
+        for a in range(8):  # independent moments between 14 h and 16 h
+            for _ in range(30):
+                acc.append(a)
+                ts.append(d * 86400 + 14 * 3600 + int(rng.integers(0, 2 * 3600)))
+        for _ in range(30):  # 8 dispatched accounts: shared moments, within 10 s
+            t = d * 86400 + 14 * 3600 + int(rng.integers(0, 2 * 3600))
+            for a in range(8, 16):
+                acc.append(a)
+                ts.append(t + int(rng.integers(0, 10)))
+    acc = np.array(acc)
+    ts = np.array(ts, dtype=np.int64) + 1_775_952_000  # 2026-04-12 00:00 UTC, a Sunday
+    cl = np.array([0] * 8 + [1] * 8)
+    ratio = synchrony_ratio(cl, acc, ts, 2, np.array([True, True]), bucket_s=20, prior=20.0)
+    # a 2-hour window loses a little to the +-1 h jitter (about 1.3x here), far below the
+    # 1 + 0.3 * (sync_ratio_full - 1) = 1.6x that would make it timing evidence
+    assert 0.8 < ratio[0] < 1.45
+    assert ratio[1] > 3
