@@ -137,7 +137,7 @@ def analyze(case, config: DetectionConfig | None = None,
     picked = sample_events(cols.account, cfg.segment_sample_per_account)
     segments.fetch(case, cols.template_ids, cols.template[picked])
     row, seg = segments.expand(cols.template[picked])
-    sample = SampledSegments(cols.account[picked], row, seg)
+    sample = SampledSegments(cols.account[picked], row, seg, picked)
     del picked
     step(0.5, "computing account features", "segments")
     pairs = dict(cols.pairs)

@@ -54,6 +54,7 @@ class DetectionConfig:
     lockstep_min_jaccard: float = 0.2
     lockstep_group_cap: int = 12
     cohort_window_h: float = 48.0
+    cohort_new_p: float = 0.05
     shift_hours: int = 8
     segment_sample_per_account: int = 12
     share_sample_per_account: int = 160

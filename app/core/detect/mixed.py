@@ -65,7 +65,7 @@ def refine_shares(case, cols: EventColumns, index: SegmentIndex, first: SampledS
     index.fetch(case, cols.template_ids, cols.template[picked])
     row, seg = index.expand(cols.template[picked])
     owner = np.r_[owner, np.full(index.n_segments - owner.size, -1, dtype=np.int64)]
-    sample = SampledSegments(cols.account[picked], row, seg)
+    sample = SampledSegments(cols.account[picked], row, seg, picked)
     hit = campaign_like(sample, member_cl, keys, k, owner)
     n_acc = cols.n_accounts
     sampled = np.bincount(sample.account, minlength=n_acc)

@@ -30,7 +30,7 @@ from .synchrony import synchrony_ratio
 from .pairs import Pairs
 
 __all__ = ["ClusterResult", "ScoreResult", "SampledSegments", "score_clusters",
-           "campaign_like", "TARGETED_CAPABILITIES"]
+           "campaign_like", "new_accounts", "TARGETED_CAPABILITIES"]
 
 #: capability indices a distillation campaign targets: coding, math, reasoning, agentic
 TARGETED_CAPABILITIES = (1, 2, 3, 4)
@@ -103,11 +103,15 @@ def _exclusive(pairs: Pairs, cl: np.ndarray, sizes: np.ndarray, min_members: np.
 
 @dataclass
 class SampledSegments:
-    """Sampled events (dense account of each) and their segments as (row, segment) pairs."""
+    """Sampled events (dense account of each) and their segments as (row, segment) pairs.
+
+    ``event`` (optional) is each sampled event's index into the event columns.
+    """
 
     account: np.ndarray
     row: np.ndarray
     segment: np.ndarray
+    event: np.ndarray | None = None
 
 
 def campaign_like(sample: SampledSegments, cl: np.ndarray, excl_keys: np.ndarray,
@@ -129,6 +133,31 @@ def campaign_like(sample: SampledSegments, cl: np.ndarray, excl_keys: np.ndarray
     found = excl_keys[pos] == key
     hit[sample.row[ok][found]] = True
     return hit
+
+
+def new_accounts(features: dict[str, np.ndarray], data_start: float, max_p: float) -> np.ndarray:
+    """Accounts whose first sighting is too late for an account that already existed.
+
+    An account active on a share ``f`` of its days (active days / (days from its first to its
+    last event + 2), so a one-day account counts as half-active) would stay unseen for the ``g``
+    days between the start of the data and its first event with probability ``(1 - f) ** g``.
+    Below ``max_p`` it is new: created then (a campaign's accounts work every day from their
+    creation), not merely quiet (a lab member who skips days, a weekend-idle office).
+
+    Parameters
+    ----------
+    features : dict
+        Per-account ``active_days``, ``first_seen`` and ``last_seen`` (ms).
+    data_start : float
+        First event of the case, in seconds.
+    max_p : float
+        Largest probability of staying unseen for an account still judged new.
+    """
+    first = features["first_seen"] / 1000.0
+    span = np.floor((features["last_seen"] / 1000.0 - first) / 86400.0)
+    f = np.clip(features["active_days"] / (span + 2.0), 0.0, 1.0)
+    g = np.maximum(first - data_start, 0.0) / 86400.0
+    return (1.0 - f) ** g < max_p
 
 
 def _lift(part: float, base: float) -> float:
@@ -186,6 +215,12 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         allied = c_campaign >= cfg.ally_share * np.maximum(c_sampled, 1)
     acc_sampled = np.bincount(sample.account, minlength=n_acc)
     acc_campaign = np.bincount(sample.account[hit], minlength=n_acc)
+    # targeted share of the campaign-like prompts alone: camouflage must not dilute it
+    s_target = np.zeros(k)
+    if sample.event is not None:
+        hit_in = s_in & hit
+        s_target = np.bincount(s_cl[hit_in], weights=targeted[sample.event[hit_in]], minlength=k) \
+            / np.maximum(c_campaign, 1)
     seg_count = np.bincount(scl, minlength=k)
     seg_users = np.bincount(cl[np.unique(sample.account[hit])], minlength=k)
 
@@ -241,6 +276,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
     all_first = np.sort(first_s)
     half = cfg.cohort_window_h * 3600 / 2
     data_start = float(cols.ts.min()) if cols.ts.size else 0.0
+    is_new = new_accounts(features, data_start, cfg.cohort_new_p)
     median_events = float(np.median(events)) if events.size else 1.0
     ts = cols.ts
     # release reactivity: share of traffic on the newest model in the days after the release
@@ -273,9 +309,9 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         dens = float(c_inner[c] / c_strength[c]) if c_strength[c] else 0.0
         sig["link_density"] = (dens, f"{dens:.0%} of their link strength stays inside the cluster")
         sig["capability_concentration"] = (
-            _lift(c_target[c], base_target),
-            f"{c_target[c]:.0%} of prompts target coding/math/reasoning/agentic work "
-            f"(all traffic: {base_target:.0%})")
+            max(_lift(c_target[c], base_target), _lift(s_target[c], base_target)),
+            f"{c_target[c]:.0%} of prompts ({s_target[c]:.0%} of those with shared template "
+            f"sentences) target coding/math/reasoning/agentic work (all traffic: {base_target:.0%})")
         sig["cot_rate"] = (_lift(c_cot[c], base_cot),
                            f"{c_cot[c]:.0%} of prompts elicit chain-of-thought "
                            f"(all traffic: {base_cot:.0%})")
@@ -313,12 +349,18 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         inside = float(np.mean(np.abs(fs - mid) <= half))
         base = (np.searchsorted(all_first, mid + half, "right")
                 - np.searchsorted(all_first, mid - half, "left")) / max(all_first.size, 1)
-        if mid - half < data_start + 2 * half:
-            # first seen at the start of the data: existing accounts, not a creation wave
-            inside = base = 0.0
+        early = mid - half < data_start + 2 * half
+        if early:
+            # near the start of the data most accounts are first seen because the data starts:
+            # only members too active to have gone unseen that long count (see new_accounts)
+            near = np.abs(fs - mid) <= half
+            inside = float(np.mean(near & is_new[members]))
+            near_all = np.abs(first_s - mid) <= half
+            base = float(np.mean(near_all & is_new)) if first_s.size else 0.0
         sig["cohort"] = (max(0.0, inside - float(base)),
                          f"{inside:.0%} of accounts first seen within {cfg.cohort_window_h:g} h "
-                         f"of each other (all accounts: {base:.0%})")
+                         f"of each other{', too active to have existed unseen before' if early else ''} "
+                         f"(all accounts: {base:.0%})")
         if ramp_all is not None and c_window[c] > 0:
             rc = float(c_new[c] / c_window[c])
             sig["post_release_ramp"] = (_lift(rc, ramp_all),
