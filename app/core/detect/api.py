@@ -24,7 +24,7 @@ from .errors import AnalysisCancelled, DetectionError
 from .features import compute_features
 from .graph import communities
 from .linking import Links, build_links, cohort_links, lockstep_links
-from .mixed import find_mixed, mixed_flags, refine_shares
+from .mixed import attach_outsiders, find_mixed, mixed_flags, refine_shares
 from .pairs import distinct_pairs
 from .scoring import SampledSegments, score_clusters
 from .segments import SegmentIndex, sample_events
@@ -165,6 +165,7 @@ def analyze(case, config: DetectionConfig | None = None,
     result = score_clusters(labels, cols, sample, pairs, links, features, cfg, release_ts)
     step(0.9, "measuring campaign shares", "scoring")
     against = refine_shares(case, cols, segments, sample, result, cfg)
+    attach_outsiders(result, against, features["events"], cfg)
     flagged_member = np.zeros(cols.n_accounts, dtype=bool)
     for res in result.clusters:
         if res.flagged:

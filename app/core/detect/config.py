@@ -94,6 +94,8 @@ class DetectionConfig:
     mixed_min_share: float = 0.02
     mixed_max_share: float = 0.5
     mixed_volume_factor: float = 5.0
+    attach_min_share: float = 0.3
+    outsider_min_segments: int = 3
     mixed_min_events: int = 50
 
     def to_json(self) -> str:

@@ -20,7 +20,7 @@ from .config import DetectionConfig
 from .scoring import SampledSegments, ScoreResult, campaign_like
 from .segments import SegmentIndex, sample_events
 
-__all__ = ["MixedAccount", "refine_shares", "mixed_flags", "find_mixed"]
+__all__ = ["MixedAccount", "refine_shares", "attach_outsiders", "mixed_flags", "find_mixed"]
 
 
 @dataclass
@@ -70,6 +70,14 @@ def refine_shares(case, cols: EventColumns, index: SegmentIndex, first: SampledS
     n_acc = cols.n_accounts
     sampled = np.bincount(sample.account, minlength=n_acc)
     hits = np.bincount(sample.account[hit], minlength=n_acc)
+    # an outsider must reuse several of a campaign's exclusive sentences: one stock phrase that
+    # a campaign and a lab both use ("think step by step ...") is not relaying the campaign
+    outsider = member_cl < 0
+    r_hit = hit[row] & (owner[seg] >= 0) & outsider[sample.account[row]]
+    n_seg = max(int(index.n_segments), 1)
+    pair = np.unique(sample.account[row[r_hit]].astype(np.int64) * n_seg + seg[r_hit])
+    distinct = np.bincount(pair // n_seg, minlength=n_acc)
+    hits[outsider & (distinct < cfg.outsider_min_segments)] = 0
     share = np.where(candidate, hits / np.maximum(sampled, 1), result.campaign_share)
     share = np.maximum(share, np.where(member_cl >= 0, result.infra_share, 0.0))
     # accounts outside clusters are measured against the cluster owning most of their hits
@@ -91,6 +99,51 @@ def refine_shares(case, cols: EventColumns, index: SegmentIndex, first: SampledS
     result.account_score[member] = (scores[result.account_cluster[member]]
                                     * np.minimum(1.0, share[member] / full))
     return against
+
+
+def attach_outsiders(result: ScoreResult, against: np.ndarray, events: np.ndarray,
+                     cfg: DetectionConfig) -> np.ndarray:
+    """Move small accounts that mostly carry a flagged campaign's sentences into its cluster.
+
+    Community detection sometimes leaves a camouflaged campaign account with the developers
+    its everyday prompts resemble. If at least ``attach_min_share`` of its densely re-sampled
+    prompts carry sentences exclusive to a flagged cluster and it is small (less than
+    ``mixed_volume_factor`` times the cluster's median member: not a business of its own), it
+    joins that cluster; the cluster's signals are not recomputed. Updates ``result`` in place.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool per account: attached.
+    """
+    k = len(result.clusters)
+    attached = np.zeros(events.size, dtype=bool)
+    if not k:
+        return attached
+    flagged = np.array([r.flagged for r in result.clusters] + [False])
+    cl = result.account_cluster
+    in_flagged = flagged[np.where(cl >= 0, cl, k)]
+    share = result.campaign_share
+    cand = ~in_flagged & (against >= 0) & (share >= cfg.attach_min_share)
+    full = max(cfg.campaign_share_full, 1e-9)
+    for c in np.unique(against[cand]).tolist():
+        res = result.clusters[c]
+        median = float(np.median(events[res.members])) if res.members.size else 1.0
+        idx = np.flatnonzero(cand & (against == c)
+                             & (events < cfg.mixed_volume_factor * max(median, 1.0)))
+        if not idx.size:
+            continue
+        for old in np.unique(cl[idx][cl[idx] >= 0]).tolist():
+            gone = result.clusters[old]
+            leaving = np.isin(gone.members, idx)
+            gone.events -= int(events[gone.members[leaving]].sum())
+            gone.members = gone.members[~leaving]
+        res.members = np.sort(np.r_[res.members, idx])
+        res.events += int(events[idx].sum())
+        cl[idx] = c
+        result.account_score[idx] = res.score * np.minimum(1.0, share[idx] / full)
+        attached[idx] = True
+    return attached
 
 
 def mixed_flags(result: ScoreResult, against: np.ndarray, events: np.ndarray,
