@@ -138,9 +138,11 @@ def campaign_like(sample: SampledSegments, cl: np.ndarray, excl_keys: np.ndarray
 def new_accounts(features: dict[str, np.ndarray], data_start: float, max_p: float) -> np.ndarray:
     """Accounts whose first sighting is too late for an account that already existed.
 
-    An account active on a share ``f`` of its days (active days / (days from its first to its
-    last event + 2), so a one-day account counts as half-active) would stay unseen for the ``g``
-    days between the start of the data and its first event with probability ``(1 - f) ** g``.
+    An account active on a share ``f`` of its days would stay unseen for the ``g`` days between
+    the start of the data and its first event with probability ``(1 - f) ** g``. With ``n`` =
+    whole days from its first to its last event, ``f = min(active days, n + 1) / (n + 2)``:
+    never 1 (an account active every day, first seen a few hours into the data, is not new),
+    and a one-day account counts as half-active.
     Below ``max_p`` it is new: created then (a campaign's accounts work every day from their
     creation), not merely quiet (a lab member who skips days, a weekend-idle office).
 
@@ -155,7 +157,7 @@ def new_accounts(features: dict[str, np.ndarray], data_start: float, max_p: floa
     """
     first = features["first_seen"] / 1000.0
     span = np.floor((features["last_seen"] / 1000.0 - first) / 86400.0)
-    f = np.clip(features["active_days"] / (span + 2.0), 0.0, 1.0)
+    f = np.minimum(features["active_days"], span + 1.0) / (span + 2.0)
     g = np.maximum(first - data_start, 0.0) / 86400.0
     return (1.0 - f) ** g < max_p
 

@@ -22,17 +22,20 @@ def test_new_accounts_by_hand():
     day = 86_400
     features = {
         # first seen (s after start), last seen (s after first), active days
-        "first_seen": np.array([2 * day, 1.5 * day, 3 * day, 5 * day, 0]) * 1000 + S * 1000,
-        "last_seen": (np.array([2 * day, 1.5 * day, 3 * day, 5 * day, 0])
-                      + np.array([9 * day, 9 * day, 0, 0, 9 * day])) * 1000 + S * 1000,
-        "active_days": np.array([10, 5, 1, 1, 10]),
+        "first_seen": np.array([2 * day, 1.5 * day, 3 * day, 5 * day, 0, 0.2 * day]) * 1000
+        + S * 1000,
+        "last_seen": (np.array([2 * day, 1.5 * day, 3 * day, 5 * day, 0, 0.2 * day])
+                      + np.array([9, 9, 0, 0, 9, 19.7]) * day) * 1000 + S * 1000,
+        "active_days": np.array([10, 5, 1, 1, 10, 21]),
     }
     new = new_accounts(features, float(S), 0.05)
     # (1 - 10/11) ** 2 = 0.0083: active almost daily yet unseen for 2 days -> created then
     # (1 - 5/11) ** 1.5 = 0.40: skips half its days, 1.5 quiet days prove nothing
     # one-day account counts as half-active: 0.5 ** 3 = 0.125 (not new), 0.5 ** 5 = 0.031 (new)
     # first seen at the very start: 1.0
-    assert new.tolist() == [True, False, False, True, False]
+    # active on 21 calendar days of a 19.7-day span, first seen 0.2 days in: f = 20 / 21,
+    # (1 / 21) ** 0.2 = 0.54 (an existing daily user whose first event came at 05 h)
+    assert new.tolist() == [True, False, False, True, False, False]
 
 
 def camouflaged_cohort(path):
