@@ -8,7 +8,8 @@ list with the simulator's truth file. Reported per run and summed over seeds:
   of the hydra and low_and_slow archetypes; ``reseller_mixed`` accounts are legitimate resellers
   that relay part of a campaign, so they are scored separately: found when listed by
   ``mixed_accounts`` or as suspicious);
-* benign accounts flagged, by role (resellers, enterprises, eval bots, labs must be zero);
+* benign accounts flagged, by role (resellers, enterprises, eval bots, labs must be zero), and
+  benign accounts named by ``mixed_accounts`` (a lower-confidence list, but still a lead);
 * the same precision/recall for three baselines given the true number of campaign accounts K
   (an oracle advantage they still do not convert): top-K accounts by events, top-K by
   scikit-learn IsolationForest over the stored per-account features, and accounts in
@@ -133,12 +134,13 @@ def run_one(preset: str, seed: int, work: Path, keep: Path | None) -> dict:
     mixed = {row[0] for row in mixed_accounts(case)}
     precision, recall = prf(found, positives, relays)
     by_role = Counter(truth[a][1] for a in found if a in truth and truth[a][1] in BENIGN_ROLES)
+    mixed_roles = Counter(truth[a][1] for a in mixed if a in truth and truth[a][1] in BENIGN_ROLES)
     per_arch = {r: prf(found, {a for a in positives if truth[a][1] == r}, relays)[1]
                 for r in CAMPAIGN_ROLES}
     res = dict(preset=preset, seed=seed, sim_s=sim_s, import_s=import_s, **stats,
                positives=len(positives), found=len(found), tp=len(found & positives),
                precision=precision, recall=recall, recall_by_archetype=per_arch,
-               benign_flagged=dict(by_role), relays=len(relays),
+               benign_flagged=dict(by_role), benign_mixed=dict(mixed_roles), relays=len(relays),
                relays_surfaced=len(relays & (mixed | found)), relays_as_mixed=len(relays & mixed))
     res["baselines"] = {}
     for name, accounts in baselines(case, len(positives)).items():
@@ -170,7 +172,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  hydrascope: P={r['precision']:.3f} R={r['recall']:.3f} "
                   f"({r['tp']}/{r['positives']} campaign accounts, {r['found']} listed) "
                   f"recall by archetype {json.dumps({k: round(v, 3) for k, v in r['recall_by_archetype'].items()})}"
-                  f" benign flagged {r['benign_flagged'] or 'none'} "
+                  f" benign flagged {r['benign_flagged'] or 'none'}"
+                  f" benign listed mixed {r['benign_mixed'] or 'none'} "
                   f"mixed relays surfaced {r['relays_surfaced']}/{r['relays']}")
             for name, b in r["baselines"].items():
                 print(f"  {name:>22}: P={b['precision']:.3f} R={b['recall']:.3f} "
@@ -180,8 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     found = sum(r["found"] for r in results)
     pos = sum(r["positives"] for r in results)
     benign = sum(sum(r["benign_flagged"].values()) for r in results)
+    benign_mixed = sum(sum(r["benign_mixed"].values()) for r in results)
     print(f"TOTAL {args.preset} seeds={args.seeds}: P={tp / max(found, 1):.3f} "
-          f"R={tp / max(pos, 1):.3f} benign flagged={benign} "
+          f"R={tp / max(pos, 1):.3f} benign flagged={benign} benign mixed={benign_mixed} "
           f"relays surfaced={sum(r['relays_surfaced'] for r in results)}/"
           f"{sum(r['relays'] for r in results)}")
     if args.json:
