@@ -89,6 +89,8 @@ class DetectionConfig:
     min_families: int = 2
     cluster_threshold: float = 0.6
     account_threshold: float = 0.5
+    account_infra: dict[str, float] = field(default_factory=lambda: _weights(
+        ip=1.0, prefix=1.0, ua=0.0, org=1.0, api_key=1.0))
     campaign_share_full: float = 0.3
     member_min_share: float = 0.15
     mixed_min_share: float = 0.02

@@ -235,8 +235,10 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         cov = np.bincount(cl[p.account[flag]], weights=p.events[flag], minlength=k) / np.maximum(c_events, 1)
         users = np.unique(p.account[flag])
         infra[kind] = (cov, np.bincount(icl, minlength=k), np.bincount(cl[users], minlength=k))
-        acc_infra = np.maximum(acc_infra, np.bincount(p.account, weights=p.events * flag,
-                                                      minlength=n_acc) / np.maximum(events, 1))
+        # per account, a kind counts with its account_infra weight: one stock SDK agent string
+        # shared with a campaign says little about a single account
+        acc_infra = np.maximum(acc_infra, cfg.account_infra[kind] * np.bincount(
+            p.account, weights=p.events * flag, minlength=n_acc) / np.maximum(events, 1))
 
     if peel:  # FRAUDAR-style: drop members that carry none of the cluster's exclusive traffic
         own = np.maximum(acc_campaign / np.maximum(acc_sampled, 1), acc_infra)
