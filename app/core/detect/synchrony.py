@@ -28,14 +28,18 @@ _WEEK = 7 * 86400
 
 def _copresent_pairs(cluster: np.ndarray, bucket: np.ndarray, account: np.ndarray,
                      k: int) -> np.ndarray:
-    """Per cluster: sum over buckets of d * (d - 1), d = distinct members in the bucket."""
-    b_bits = max(1, int(bucket.max()).bit_length())
-    a_bits = max(1, int(account.max()).bit_length())
-    key = np.unique((((cluster << b_bits) | bucket) << a_bits) | account)
-    group = key >> a_bits
-    start = np.r_[0, np.flatnonzero(group[1:] != group[:-1]) + 1]
-    d = np.diff(np.r_[start, group.size]).astype(np.float64)
-    return np.bincount(group[start] >> b_bits, weights=d * (d - 1), minlength=k)
+    """Per cluster: sum over buckets of d * (d - 1), d = distinct members in the bucket.
+
+    Sorted with ``lexsort`` rather than packed into one int64 key: at full scale a template key
+    times the bucket count, plus cluster and account bits, passed 63 bits and wrapped around.
+    """
+    order = np.lexsort((account, bucket, cluster))
+    c, b, a = cluster[order], bucket[order], account[order]
+    new = np.r_[True, (c[1:] != c[:-1]) | (b[1:] != b[:-1]) | (a[1:] != a[:-1])]
+    c, b = c[new], b[new]
+    start = np.flatnonzero(np.r_[True, (c[1:] != c[:-1]) | (b[1:] != b[:-1])])
+    d = np.diff(np.r_[start, c.size]).astype(np.float64)
+    return np.bincount(c[start], weights=d * (d - 1), minlength=k)
 
 
 def copresence(cl: np.ndarray, account: np.ndarray, ts: np.ndarray, k: int,

@@ -107,3 +107,18 @@ def test_weekday_office_hours_under_four_weeks_are_not_synchrony():
     # 1 + 0.3 * (sync_ratio_full - 1) = 1.6x that would make it timing evidence
     assert 0.8 < ratio[0] < 1.45
     assert ratio[1] > 3
+
+
+def test_copresent_pairs_survive_keys_beyond_63_bits():
+    """Full-scale sizes: huge bucket keys, many accounts and clusters must not wrap around."""
+    import numpy as np
+
+    from app.core.detect.synchrony import _copresent_pairs
+
+    big = np.int64(1) << 45  # template key x bucket count at full scale
+    cluster = np.array([3000, 3000, 3000, 3000, 7], dtype=np.int64)
+    bucket = np.array([big, big, big, big + 1, big], dtype=np.int64)
+    account = np.array([600_000, 600_001, 600_001, 600_002, 5], dtype=np.int64)
+    out = _copresent_pairs(cluster, bucket, account, 3001)
+    # cluster 3000: bucket big has 2 distinct members (2*1), bucket big+1 has 1 (0)
+    assert out[3000] == 2.0 and out[7] == 0.0 and out.sum() == 2.0
