@@ -5,7 +5,7 @@ step in :mod:`app.core.ingest` only ever sees these. Keeping the list in one pla
 lets a CSV from one gateway and a Bedrock log from another land in the same case.
 """
 
-__all__ = ["FIELDS", "REQUIRED", "DIMENSIONS", "INTEGER_FIELDS", "TEXT_FIELDS", "describe"]
+__all__ = ["FIELDS", "REQUIRED", "INTEGER_FIELDS", "describe"]
 
 #: canonical field -> one-line meaning (shown by ``hydrascope import --help`` and the mapping dialog)
 FIELDS: dict[str, str] = {
@@ -27,18 +27,7 @@ FIELDS: dict[str, str] = {
 
 REQUIRED: tuple[str, ...] = ("account", "timestamp")
 
-#: fields stored dictionary-encoded, with the dimension table that holds their values
-DIMENSIONS: dict[str, str] = {
-    "account": "accounts",
-    "org": "orgs",
-    "api_key": "api_keys",
-    "ip": "ips",
-    "user_agent": "user_agents",
-    "model": "models",
-}
-
 INTEGER_FIELDS: tuple[str, ...] = ("input_tokens", "output_tokens", "status", "latency_ms")
-TEXT_FIELDS: tuple[str, ...] = ("prompt", "response", "request_id")
 
 
 def describe() -> str:

@@ -23,6 +23,7 @@ import pyarrow as pa
 from .canonical import INTEGER_FIELDS
 from .dimensions import Dimension, IpDimension
 from .prepare import RAW_LIMIT, Prepared
+from .schema import index_ddl
 
 __all__ = ["CaseWriter", "ImportStats"]
 
@@ -148,8 +149,7 @@ class CaseWriter:
                 zip(a["events"][touched].tolist(), first, first, last, last, touched.tolist()),
             )
         if self._dropped_index:
-            con.execute("CREATE INDEX ix_events_account_cover ON events "
-                        "(account_id, ts, input_tokens, output_tokens)")
+            con.execute(index_ddl("ix_events_account_cover"))
         s = self.stats
         s.seconds = time.perf_counter() - self._t0
         con.execute(
@@ -173,7 +173,7 @@ class CaseWriter:
             con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM temp.dup_{table}) "
                         f"AND rowid NOT IN (SELECT keep FROM temp.dup_{table})")
             con.execute(f"DROP TABLE temp.dup_{table}")
-            con.execute(f"CREATE UNIQUE INDEX {index} ON {table}(id)")
+            con.execute(index_ddl(index))
         con.execute(
             "INSERT INTO hourly_rollups(account_id, hour, events, input_tokens, output_tokens) "
             "SELECT account_id, hour, sum(events), sum(input_tokens), sum(output_tokens) "

@@ -24,7 +24,7 @@ from .canonical import INTEGER_FIELDS
 from .dimensions import clean_strings
 from .timeparse import parse_timestamps
 
-__all__ = ["Prepared", "prepare", "parse_integers", "clean_text", "RAW_LIMIT"]
+__all__ = ["Prepared", "prepare", "raw_rows_of", "parse_integers", "clean_text", "RAW_LIMIT"]
 
 RAW_LIMIT = 4096
 _STATUS_WORDS = {"success": 200, "ok": 200, "true": 200, "failure": 500, "error": 500,
@@ -112,9 +112,10 @@ def parse_integers(arr, name: str) -> tuple[pa.Array, np.ndarray]:
     return pa.array(out, type=pa.int64()), bad
 
 
-def _default_raw(canon: pa.Table) -> RawRows:
+def raw_rows_of(table: pa.Table) -> RawRows:
+    """Rejected-row evidence from a table's own columns, as JSON text."""
     def raw(rows: list[int]) -> list[str]:
-        picked = canon.take(pa.array(rows, type=pa.int64())).to_pylist()
+        picked = table.take(pa.array(rows, type=pa.int64())).to_pylist()
         return [json.dumps(r, default=str, ensure_ascii=False) for r in picked]
     return raw
 
@@ -146,7 +147,7 @@ def _validate(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, ou
     keep = np.equal(reason, None)
     bad_rows = np.flatnonzero(~keep).tolist()
     if bad_rows:
-        texts = (raw_rows or _default_raw(canon))(bad_rows)
+        texts = (raw_rows or raw_rows_of(canon))(bad_rows)
         out.rejects.extend((int(numbers[i]), reason[i], t[:RAW_LIMIT]) for i, t in zip(bad_rows, texts))
     return keep, ts, account, ints
 
@@ -210,7 +211,7 @@ def _prepare_enrich(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | No
     valid = pc.is_valid(rid).to_numpy(zero_copy_only=False)
     bad = np.flatnonzero(~valid).tolist()
     if bad:
-        texts = (raw_rows or _default_raw(canon))(bad)
+        texts = (raw_rows or raw_rows_of(canon))(bad)
         out.rejects.extend((int(numbers[i]), "missing request_id (needed to enrich)", t[:RAW_LIMIT])
                            for i, t in zip(bad, texts))
     mask = pa.array(valid)

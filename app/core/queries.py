@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from . import schema as s
 from .case import Case
 
-__all__ = ["CaseSummary", "ImportRecord", "AccountRow", "summary", "iter_accounts", "rejected_reasons"]
+__all__ = ["CaseSummary", "ImportRecord", "AccountRow", "summary", "iter_accounts"]
 
 
 @dataclass(frozen=True)
@@ -101,13 +101,3 @@ def iter_accounts(case: Case, limit: int | None = None, order: str = "events") -
     with case.engine.connect() as conn:
         for row in conn.execute(stmt):
             yield AccountRow(*row)
-
-
-def rejected_reasons(case: Case, import_id: int | None = None, top: int = 5) -> list[tuple[str, int]]:
-    """The most common rejection reasons (the text before any quoted value), with counts."""
-    reason = s.rejected_rows.c.reason
-    stmt = select(reason, func.count()).group_by(reason).order_by(func.count().desc()).limit(top)
-    if import_id is not None:
-        stmt = stmt.where(s.rejected_rows.c.import_id == import_id)
-    with case.engine.connect() as conn:
-        return [(r, n) for r, n in conn.execute(stmt)]

@@ -45,6 +45,7 @@ __all__ = [
     "hourly_rollups",
     "DIMENSION_TABLES",
     "EVENT_INDEXES",
+    "index_ddl",
 ]
 
 SCHEMA_VERSION = 1
@@ -196,5 +197,23 @@ DIMENSION_TABLES = {
     "user_agents": user_agents,
     "models": models,
 }
+
+
+
+def index_ddl(name: str) -> str:
+    """The ``CREATE INDEX`` statement of one index defined above, for code that drops an index
+    during a bulk load and rebuilds it afterwards (so the definition lives only here)."""
+    from sqlalchemy.schema import CreateIndex
+
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            if index.name == name:
+                return str(CreateIndex(index).compile(dialect=_SQLITE))
+    raise KeyError(name)
+
+
+from sqlalchemy.dialects import sqlite as _sqlite_dialect  # noqa: E402
+
+_SQLITE = _sqlite_dialect.dialect()
 
 from . import schema_analysis  # noqa: E402,F401  (analysis tables)

@@ -33,10 +33,10 @@ from app.core.case import Case
 from app.core.errors import ImportCancelled, InputError
 from app.core import content
 from app.core.ingest import CaseWriter, ImportStats
-from app.core.prepare import Prepared, prepare
+from app.core.prepare import Prepared, prepare, raw_rows_of
 
 from . import presets
-from .mapping import flatten_record, resolve_mapping
+from .mapping import flatten_record, guess_mapping, resolve_mapping
 from .opener import Sniffed, sniff
 from .presets.base import Preset, RecordError
 from .readers import RAW_LIMIT, SourceBatch, open_batches
@@ -127,7 +127,6 @@ class _Plan:
         if not columns:
             raise InputError(f"{path}: no records found")
         if enrich_by:
-            overrides = dict(overrides)
             self.mapping = _enrich_mapping(columns, overrides, path)
         else:
             self.mapping = resolve_mapping(columns, overrides, str(path))
@@ -146,10 +145,7 @@ class _Plan:
             t = batch.table
             canon = pa.table({f: t.column(src) for src, f in self.mapping.items()})
             numbers = np.arange(batch.first_record, batch.first_record + t.num_rows)
-
-            def raw_rows(rows: list[int]) -> list[str]:
-                picked = t.take(pa.array(rows, type=pa.int64())).to_pylist()
-                return [json.dumps(r, ensure_ascii=False, default=str) for r in picked]
+            raw_rows = raw_rows_of(t)  # the source columns, not the canonical ones
         else:
             if batch.table is not None:
                 records = batch.table.to_pylist()
@@ -207,8 +203,6 @@ def _json_columns(records: list[dict[str, Any]]) -> list[str]:
 
 
 def _enrich_mapping(columns: list[str], overrides: dict[str, str], path: Path) -> dict[str, str]:
-    from .mapping import guess_mapping
-
     mapping = {s: f for s, f in guess_mapping(columns).items() if f not in overrides.values()}
     mapping.update(overrides)
     if "request_id" not in mapping.values():
