@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import unique_sorted
 from .config import DetectionConfig
 from .pairs import Pairs
 
@@ -191,14 +192,14 @@ def lockstep_links(account: np.ndarray, family: np.ndarray, ts: np.ndarray,
         key <<= a_bits
         key |= account[sel]
         del bucket, sel
-        triple = np.unique(key)
+        triple = unique_sorted(key)
         del key
         g = triple >> a_bits
         acc = triple & ((1 << a_bits) - 1)
     else:
         _, gid = np.unique(family[sel].astype(np.int64) * (int(bucket.max()) + 1) + bucket,
                            return_inverse=True)
-        triple = np.unique((gid.astype(np.int64) << 32) | account[sel].astype(np.int64))
+        triple = unique_sorted((gid.astype(np.int64) << 32) | account[sel].astype(np.int64))
         del gid, bucket, sel
         g = triple >> 32
         acc = triple & 0xFFFFFFFF

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import unique_sorted
 from .columns import EventColumns
 from .config import DetectionConfig
 from .scoring import SampledSegments, ScoreResult, campaign_like
@@ -75,7 +76,7 @@ def refine_shares(case, cols: EventColumns, index: SegmentIndex, first: SampledS
     outsider = member_cl < 0
     r_hit = hit[row] & (owner[seg] >= 0) & outsider[sample.account[row]]
     n_seg = max(int(index.n_segments), 1)
-    pair = np.unique(sample.account[row[r_hit]].astype(np.int64) * n_seg + seg[r_hit])
+    pair = unique_sorted(sample.account[row[r_hit]].astype(np.int64) * n_seg + seg[r_hit])
     distinct = np.bincount(pair // n_seg, minlength=n_acc)
     hits[outsider & (distinct < cfg.outsider_min_segments)] = 0
     share = np.where(candidate, hits / np.maximum(sampled, 1), result.campaign_share)

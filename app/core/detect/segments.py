@@ -22,6 +22,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from app.core.content import hash64
+
+from .arrays import unique_sorted
+
 __all__ = ["SegmentIndex", "sample_events", "SEGMENT_SPLIT", "MIN_SEGMENT_CHARS"]
 
 #: sentence boundaries (ASCII and CJK punctuation, line breaks)
@@ -58,27 +62,43 @@ def sample_events(account: np.ndarray, per_account: int,
 
 @dataclass
 class SegmentIndex:
-    """Segment ids of known templates (CSR: ``offsets`` over dense template codes)."""
+    """Segment ids of known templates (CSR: ``offsets`` over dense template codes).
+
+    A segment is known by the 64-bit hash of its text (xxh3, as prompts and templates are)
+    rather than by the text: at full scale the sample holds millions of distinct sentences,
+    and a dict of them cost more memory than all event columns together. Hashes get dense ids
+    (1-based, in order of discovery) so that later fetches keep the ids already handed out.
+    """
 
     known: np.ndarray  # bool per template code: segments fetched
     offsets: np.ndarray  # int64, size n_templates + 1 (valid once ``rebuild`` ran)
     segments: np.ndarray  # int64 segment ids (1-based) in template order
-    _tpl: list  # pending (template code, segment id) chunks
-    _seg: list
-    vocabulary: dict  # segment text -> id
+    _tpl: list  # pending (template code, segment hash) chunks of the current fetch
+    _hash: list
+    _sorted_hash: np.ndarray  # known segment hashes, sorted
+    _sorted_id: np.ndarray  # their ids
 
     @classmethod
     def empty(cls, n_templates: int) -> "SegmentIndex":
+        z = np.zeros(0, dtype=np.int64)
         return cls(np.zeros(n_templates, dtype=bool), np.zeros(n_templates + 1, dtype=np.int64),
-                   np.zeros(0, dtype=np.int64), [], [], {})
+                   z, [], [], z.copy(), z.copy())
 
     @property
     def n_segments(self) -> int:
-        return len(self.vocabulary) + 1
+        return int(self._sorted_id.size) + 1
+
+    def lookup(self, texts: list[str]) -> np.ndarray:
+        """Ids of segment texts (as split and trimmed from a template key); 0 when unknown."""
+        h = hash64(pa.array(texts, pa.string()))
+        if not self._sorted_hash.size:
+            return np.zeros(h.size, dtype=np.int64)
+        pos = np.clip(np.searchsorted(self._sorted_hash, h), 0, self._sorted_hash.size - 1)
+        return np.where(self._sorted_hash[pos] == h, self._sorted_id[pos], 0)
 
     def fetch(self, case, template_ids: np.ndarray, codes: np.ndarray) -> None:
         """Read and split the template keys of ``codes`` not fetched yet."""
-        codes = np.unique(codes[(codes > 0) & ~self.known[codes]])
+        codes = unique_sorted(codes[(codes > 0) & ~self.known[codes]])
         if not codes.size:
             return
         self.known[codes] = True
@@ -96,6 +116,7 @@ class SegmentIndex:
                 if rows:
                     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
                     keys = pa.array([r[1] for r in rows], pa.string())
+                    del rows
                     pos = np.searchsorted(template_ids[1:], ids) + 1  # code 0: no template
                     self._add(pos, keys)
             con.execute("DROP TABLE hs_wanted")
@@ -113,19 +134,36 @@ class SegmentIndex:
             return
         enc = pc.dictionary_encode(flat)
         local = enc.indices.to_numpy(zero_copy_only=False)
-        words = enc.dictionary.to_pylist()
-        vocab = self.vocabulary
-        ids = np.array([vocab.setdefault(w, len(vocab) + 1) for w in words], dtype=np.int64)
         self._tpl.append(codes[parent])
-        self._seg.append(ids[local])
+        self._hash.append(hash64(enc.dictionary)[local])
+
+    def _assign(self, hashes: np.ndarray) -> np.ndarray:
+        """Dense ids of ``hashes``: known ones keep theirs, new ones are numbered on."""
+        new = unique_sorted(hashes)
+        if self._sorted_hash.size:
+            pos = np.clip(np.searchsorted(self._sorted_hash, new), 0, self._sorted_hash.size - 1)
+            new = new[self._sorted_hash[pos] != new]
+        new_id = np.arange(self.n_segments, self.n_segments + new.size, dtype=np.int64)
+        all_hash = np.concatenate([self._sorted_hash, new])
+        all_id = np.concatenate([self._sorted_id, new_id])
+        order = np.argsort(all_hash, kind="stable")
+        self._sorted_hash, self._sorted_id = all_hash[order], all_id[order]
+        return self._sorted_id[np.searchsorted(self._sorted_hash, hashes)]
 
     def _rebuild(self) -> None:
-        tpl = np.concatenate(self._tpl) if self._tpl else np.zeros(0, dtype=np.int64)
-        seg = np.concatenate(self._seg) if self._seg else np.zeros(0, dtype=np.int64)
-        pair = np.unique(np.stack([tpl, seg]), axis=1) if tpl.size else np.zeros((2, 0), np.int64)
-        self._tpl, self._seg = [pair[0]], [pair[1]]
-        self.segments = pair[1]
-        counts = np.bincount(pair[0], minlength=self.known.size)
+        z = np.zeros(0, dtype=np.int64)
+        new_tpl = np.concatenate(self._tpl) if self._tpl else z
+        new_seg = self._assign(np.concatenate(self._hash)) if self._hash else z
+        self._tpl, self._hash = [], []
+        # the pairs known so far, in template order, plus the new ones, deduplicated as one
+        # packed key (segment ids stay far below 2**32)
+        old_tpl = np.repeat(np.arange(self.known.size), np.diff(self.offsets))
+        tpl = np.concatenate([old_tpl, new_tpl]).astype(np.int64)
+        seg = np.concatenate([self.segments, new_seg])
+        key = unique_sorted((tpl << 32) | seg)
+        tpl = key >> 32
+        self.segments = key & 0xFFFFFFFF
+        counts = np.bincount(tpl, minlength=self.known.size)
         self.offsets = np.r_[0, np.cumsum(counts)]
 
     def expand(self, template: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -32,15 +32,18 @@ def test_segments_are_masked_sentences_shared_across_templates(tmp_path):
     index = SegmentIndex.empty(cols.template_ids.size)
     index.fetch(case, cols.template_ids, cols.template)
     row, seg = index.expand(cols.template)
-    words = {v: k for k, v in index.vocabulary.items()}
     by_event = {}
     for r, s in zip(row.tolist(), seg.tolist()):
-        by_event.setdefault(r, set()).add(words[s])
-    shared = by_event[0] & by_event[1]
-    assert shared == {"sort <num> integers in place without extra memory"}
-    assert "you are an expert programmer" in by_event[cols.template.tolist().index(
-        cols.template[0])] | by_event[1]
-    assert all(len(w) >= 12 for w in words.values())  # "ok" is not a segment
+        by_event.setdefault(r, set()).add(s)
+    task, wrapper, cjk, short = index.lookup([
+        "sort <num> integers in place without extra memory", "you are an expert programmer",
+        "请完成以下任务", "ok"]).tolist()
+    assert by_event[0] & by_event[1] == {task}
+    assert task and wrapper
+    assert by_event[0] | by_event[1] == {task, wrapper}
+    assert cjk == 0  # six characters: too short to carry identity
+    assert short == 0  # "ok" is not a segment
+    assert index.n_segments == 3  # ids 1 and 2, plus 0 for "none"
 
 
 def test_synchrony_scheduler_versus_same_habits():
