@@ -19,6 +19,7 @@ Usage::
 
     .venv/bin/python bench/detect_bench.py --preset small --seeds 1 2 3
     .venv/bin/python bench/detect_bench.py --preset full --seeds 1 --keep /tmp/full.hscase
+    .venv/bin/python bench/detect_bench.py --preset demo --seeds 1 2 --set labs=10
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def baselines(case: Case, k: int) -> dict[str, set[str]]:
     return out
 
 
-def run_one(preset: str, seed: int, work: Path, keep: Path | None) -> dict:
+def run_one(preset: str, seed: int, work: Path, keep: Path | None,
+            overrides: dict | None = None) -> dict:
     from app.core.detect import mixed_accounts, suspicious_accounts
     from app.io.importer import import_file
     from app.sim import run_simulation
@@ -113,7 +115,7 @@ def run_one(preset: str, seed: int, work: Path, keep: Path | None) -> dict:
     export = work / f"{preset}-{seed}.csv"
     truth_path = work / f"{preset}-{seed}.truth.csv"
     t = time.time()
-    run_simulation(preset, seed, export, truth=truth_path)
+    run_simulation(preset, seed, export, truth=truth_path, **(overrides or {}))
     sim_s = time.time() - t
     case_path = keep or work / f"{preset}-{seed}.hscase"
     if case_path.exists():
@@ -156,7 +158,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--keep", type=Path, help="keep the case file here (one seed)")
     ap.add_argument("--json", type=Path, help="also write all results as JSON")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=INT",
+                    help="override an integer preset field, e.g. --set labs=8 (repeatable)")
     args = ap.parse_args(argv)
+    overrides = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        overrides[name.strip()] = int(value)
     import igraph
     import sklearn
     print(f"# machine: nproc={os.cpu_count()} python={platform.python_version()} "
@@ -164,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            r = run_one(args.preset, seed, Path(tmp), args.keep)
+            r = run_one(args.preset, seed, Path(tmp), args.keep, overrides)
             results.append(r)
             print(f"{r['preset']} seed={seed}: {r['events']:,} events, {r['accounts']:,} accounts"
                   f" | analyze {r['seconds']:.1f} s, peak RSS {r['rss_mb']:.0f} MB "

@@ -21,7 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
+from .arrays import unique_sorted
 from .columns import EventColumns
 from .config import FAMILIES, DetectionConfig
 from .features import RAMP_WINDOW_S, newest_model
@@ -99,6 +102,45 @@ def _exclusive(pairs: Pairs, cl: np.ndarray, sizes: np.ndarray, min_members: np.
     excl = (cnt >= np.maximum(2, min_members[cc])) & (users >= share * pairs.degree[val])
     flag[inside] = excl[inv]
     return flag, val[excl], cc[excl]
+
+
+def _pool_pairs(pairs: Pairs, flag: np.ndarray, cl: np.ndarray, pool_min: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Which flagged pairs belong to a pool, and how many separate groups each cluster has.
+
+    Accounts and the exclusive values they use form a bipartite graph. A proxy pool is one
+    connected mesh (accounts rotate over its addresses), so its group holds many values; an
+    office NAT is one value, and labs on their own campuses that shared prompts bring into one
+    cluster are several one-value groups. A group is a pool when it holds at least ``pool_min``
+    distinct values.
+
+    Returns
+    -------
+    (pool, groups) : bool per pair (flagged and in a pool group), and per cluster the number
+    of connected groups its exclusive values form
+    """
+    k = int(cl.max()) + 1 if cl.size else 0
+    idx = np.flatnonzero(flag)
+    pool = np.zeros(flag.size, dtype=bool)
+    if not idx.size:
+        return pool, np.zeros(k, dtype=np.int64)
+    acc = pairs.account[idx].astype(np.int64)
+    _, val = np.unique(pairs.value[idx], return_inverse=True)
+    n_acc = int(acc.max()) + 1
+    n = n_acc + int(val.max()) + 1
+    graph = coo_matrix((np.ones(idx.size, dtype=np.int8), (acc, n_acc + val)), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    group = comp[acc]
+    # distinct values per group (each value sits in exactly one group)
+    value_group = np.zeros(int(val.max()) + 1, dtype=np.int64)
+    value_group[val] = group
+    values_per_group = np.bincount(value_group, minlength=int(comp.max()) + 1)
+    pool[idx] = values_per_group[group] >= pool_min
+    owner = np.full(int(comp.max()) + 1, -1, dtype=np.int64)
+    owner[group] = cl[acc]
+    used = owner >= 0
+    groups = np.bincount(owner[used], minlength=k)
+    return pool, groups
 
 
 @dataclass
@@ -224,7 +266,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         s_target = np.bincount(s_cl[hit_in], weights=targeted[sample.event[hit_in]], minlength=k) \
             / np.maximum(c_campaign, 1)
     seg_count = np.bincount(scl, minlength=k)
-    seg_users = np.bincount(cl[np.unique(sample.account[hit])], minlength=k)
+    seg_users = np.bincount(cl[unique_sorted(sample.account[hit])], minlength=k)
 
     # infrastructure exclusive to a cluster, per kind
     infra = {}
@@ -232,9 +274,14 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
     for kind, _ in _INFRA_KINDS:
         p = pairs[kind]
         flag, _, icl = _exclusive(p, cl, sizes, np.zeros(k), cfg.exclusive_share, allied)
-        cov = np.bincount(cl[p.account[flag]], weights=p.events[flag], minlength=k) / np.maximum(c_events, 1)
-        users = np.unique(p.account[flag])
-        infra[kind] = (cov, np.bincount(icl, minlength=k), np.bincount(cl[users], minlength=k))
+        pool, groups = _pool_pairs(p, flag, cl, cfg.infra_pool_min)
+        denom = np.maximum(c_events, 1)
+        cov_pool = np.bincount(cl[p.account[pool]], weights=p.events[pool], minlength=k) / denom
+        single = flag & ~pool
+        cov_single = np.bincount(cl[p.account[single]], weights=p.events[single], minlength=k) / denom
+        users = unique_sorted(p.account[flag])
+        infra[kind] = (cov_pool, cov_single, np.bincount(icl, minlength=k),
+                       np.bincount(cl[users], minlength=k), groups)
         # per account, a kind counts with its account_infra weight: one stock SDK agent string
         # shared with a campaign says little about a single account
         acc_infra = np.maximum(acc_infra, cfg.account_infra[kind] * np.bincount(
@@ -324,17 +371,19 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
             tshare, f"{tshare:.0%} of their prompts reuse {int(seg_count[c])} template "
             f"sentence{'' if seg_count[c] == 1 else 's'} shared by {int(seg_users[c])} members "
             "and almost no one else")
-        # one shared address (an office NAT, a campus gateway) counts for less than a pool
+        # one shared address (an office NAT, a campus gateway) counts for less than a pool, and
+        # so do several such islands that content glued together (labs on their own campuses)
         def evidence(kind: str) -> float:
-            cov_k, nvals_k, _ = (a[c] for a in infra[kind])
-            pool = nvals_k >= cfg.infra_pool_min
-            return float(cov_k) * (1.0 if pool else cfg.single_source_factor)
+            pool_k, single_k = infra[kind][0][c], infra[kind][1][c]
+            return float(pool_k + cfg.single_source_factor * single_k)
 
         best_kind = max(infra, key=evidence)
-        cov, nvals, nusers = (a[c] for a in infra[best_kind])
+        cov_pool, cov_single, nvals, nusers, groups = (a[c] for a in infra[best_kind])
         text = dict(_INFRA_KINDS)[best_kind].format(k=int(nusers), m=int(nvals))
-        sig["infra_sharing"] = (evidence(best_kind), f"{text} used by almost no one else "
-                                                     f"({cov:.0%} of their traffic)")
+        shape = ("one connected pool" if groups == 1 else f"{int(groups)} separate groups")
+        sig["infra_sharing"] = (evidence(best_kind), f"{text} used by almost no one else, "
+                                                     f"in {shape} ({cov_pool + cov_single:.0%} "
+                                                     "of their traffic)")
         lshare = float(c_locked[c] / n)
         full = max(cfg.sync_ratio_full - 1.0, 1e-9)
         llift = float(np.clip((lock_ratio[c] - 1.0) / full, 0.0, 1.0))

@@ -72,3 +72,38 @@ def test_same_lab_fired_by_a_scheduler_is_flagged(tmp_path):
     assert lab.families == ["content", "timing"]
     assert lab.flagged
     assert {n for n, *_ in suspicious_accounts(case)} == {f"lab{a}" for a in range(6)}
+
+
+def labs_case(path):
+    """Five labs of three on their own campus addresses, one shared problem set, office hours."""
+    rnd = random.Random(5)
+    b = CaseBuilder(path)
+    day0 = T0 - 13 * HOUR
+    for a in range(30):
+        for e in range(30):
+            b.event(f"dev{a}", day0 + rnd.randrange(14 * DAY), ip=f"100.{a}.0.{rnd.randrange(9)}",
+                    ua=f"sdk/{a}", template=f"dev{a}-{e}", capability=rnd.randrange(6))
+    for lab in range(5):
+        for d in range(14):
+            if d % 7 in (0, 6):
+                continue
+            for m in range(3):
+                for e in range(15):
+                    b.event(f"lab{lab}-{m}", day0 + d * DAY + (13 + lab) * HOUR + rnd.randrange(2 * HOUR),
+                            ip=f"130.{lab}.5.5", ua="sdk/lab", template=f"lab-cot-{rnd.randrange(3)}",
+                            capability=2, cot=1)
+    return b.build()
+
+
+def test_labs_glued_by_a_shared_problem_set_are_separate_sources_not_a_pool(tmp_path):
+    case = labs_case(tmp_path / "labs.hscase")
+    analyze(case)
+    labs = [c for c in list_clusters(case) if c.accounts == 15]
+    assert len(labs) == 1
+    lab = labs[0]
+    # five campus addresses, each used by its own lab only: five one-value groups, no pool
+    assert "in 5 separate groups" in lab.details["infra_sharing"]
+    assert lab.signals["infra_sharing"][0] == pytest.approx(1.0 * 0.25)
+    assert "infrastructure" not in lab.families
+    assert not lab.flagged
+    assert suspicious_accounts(case) == []
