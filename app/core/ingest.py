@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from .canonical import INTEGER_FIELDS
 from .dimensions import Dimension, IpDimension
+from .known_keys import KnownKeys
 from .prepare import RAW_LIMIT, Prepared
 from .schema import index_ddl
 
@@ -117,6 +118,12 @@ class CaseWriter:
             con.execute("DROP INDEX IF EXISTS ix_events_account_cover")
             self._dropped_index = True
         if self.mode == "append":
+            # a table this import starts empty, and only ever stages new ids into, needs no
+            # dedup at the end (batches say whether their prompts are new; templates are
+            # tracked here)
+            self._dedup = {table: con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0] == 1
+                           for table, _ in _HASH_INDEXES}
+            self._templates = KnownKeys()
             for _, index in _HASH_INDEXES:
                 con.execute(f"DROP INDEX IF EXISTS {index}")
             # rollups are staged in arrival order and summed, sorted, at the end (see _finish)
@@ -167,7 +174,11 @@ class CaseWriter:
         Each is one sort over the data instead of millions of random B-tree updates.
         """
         con = self.con
+        self._dedup["templates"] |= not self._templates.complete
         for table, index in _HASH_INDEXES:
+            if not self._dedup[table]:
+                con.execute(index_ddl(index))
+                continue
             con.execute(f"CREATE TEMP TABLE dup_{table} AS SELECT id, min(rowid) AS keep FROM {table} "
                         f"GROUP BY id HAVING count(*) > 1")
             con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM temp.dup_{table}) "
@@ -224,22 +235,36 @@ class CaseWriter:
         return n
 
     def _stage_prompts(self, b: Prepared) -> list[list]:
-        """Stage the batch's distinct prompts; per event prompt_id, template_id, capability, cot."""
+        """Stage the batch's new prompts and templates; per event prompt_id, template_id,
+        capability, cot."""
         f = b.prompt_facts()
         if f is None:
             return [[None] * b.n] * 4
-        self.con.executemany(
-            "INSERT INTO prompts(id, text, length, simhash, template_id, capability, cot) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            zip(b.prompt_ids.tolist(), b.prompt_text.to_pylist(), b.prompt_length.tolist(),
-                f.simhash.tolist(), f.template_id.tolist(), f.capability.tolist(), f.cot.astype(np.int8).tolist()),
-        )
-        tids, first = np.unique(f.template_id, return_index=True)
-        self.con.executemany("INSERT INTO templates(id, key) VALUES (?, ?)",
-                             zip(tids.tolist(), f.template_key.take(pa.array(first)).to_pylist()))
+        self._dedup["prompts"] |= not b.prompts_fresh
+        staged_ids = b.prompt_ids[b.stage]
+        if len(staged_ids):
+            self.con.executemany(
+                "INSERT INTO prompts(id, text, length, simhash, template_id, capability, cot) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                zip(staged_ids.tolist(), b.prompt_text.to_pylist(), b.prompt_length.tolist(),
+                    f.simhash.tolist(), f.template_id.tolist(), f.capability.tolist(),
+                    f.cot.astype(np.int8).tolist()),
+            )
+            tids, first = np.unique(f.template_id, return_index=True)
+            new = ~self._templates.find(tids)[0]
+            tids, first = tids[new], first[new]
+            self.con.executemany("INSERT INTO templates(id, key) VALUES (?, ?)",
+                                 zip(tids.tolist(), f.template_key.take(pa.array(first)).to_pylist()))
+            self._templates.add(tids)
+        if b.known_template_id is None:  # no memory of earlier batches: every prompt is staged
+            per_prompt = (f.template_id, f.capability, f.cot)
+        else:
+            per_prompt = (b.known_template_id.copy(), b.known_capability.copy(), b.known_cot.copy())
+            for column, values in zip(per_prompt, (f.template_id, f.capability, f.cot)):
+                column[b.stage] = values
         idx = b.prompt_index
         return [pa.array(v).take(idx).to_pylist() for v in
-                (b.prompt_ids, f.template_id, f.capability.astype(np.int64), f.cot.astype(np.int64))]
+                (b.prompt_ids, per_prompt[0], per_prompt[1].astype(np.int64), per_prompt[2].astype(np.int64))]
 
     def _account_totals(self, acc: np.ndarray, ts: np.ndarray, tin, tout) -> None:
         a = self._acct

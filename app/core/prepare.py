@@ -10,6 +10,7 @@ previous batch; most of the work happens in Arrow/numpy kernels that release the
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -22,9 +23,11 @@ import pyarrow.compute as pc
 from . import content
 from .canonical import INTEGER_FIELDS
 from .dimensions import clean_strings
+from .known_keys import KnownKeys
 from .timeparse import parse_timestamps
 
-__all__ = ["Prepared", "prepare", "raw_rows_of", "parse_integers", "clean_text", "RAW_LIMIT"]
+__all__ = ["Prepared", "SeenPrompts", "prepare", "raw_rows_of", "parse_integers", "clean_text",
+           "RAW_LIMIT"]
 
 RAW_LIMIT = 4096
 _STATUS_WORDS = {"success": 200, "ok": 200, "true": 200, "failure": 500, "error": 500,
@@ -51,26 +54,80 @@ class Prepared:
     # distinct prompts of the batch and, per event, the index of its prompt (null = no prompt)
     prompt_index: pa.Array | None = None
     prompt_ids: np.ndarray | None = None
-    prompt_text: pa.Array | None = None  # capped
+    #: positions (into ``prompt_ids``) of the prompts to stage: those this import has not
+    #: staged in an earlier batch (all of them when no :class:`SeenPrompts` is used)
+    stage: np.ndarray | None = None
+    #: True when the staged prompts are known to be new to this import (no dedup needed)
+    prompts_fresh: bool = False
+    #: template id, class and CoT flag per distinct prompt, filled where already known
+    known_template_id: np.ndarray | None = None
+    known_capability: np.ndarray | None = None
+    known_cot: np.ndarray | None = None
+    # the staged prompts: capped text, full length, content facts (all aligned with ``stage``)
+    prompt_text: pa.Array | None = None
     prompt_length: np.ndarray | None = None
     facts: content.PromptFacts | None = None
     #: set instead of ``facts`` when the analysis runs elsewhere (a worker process)
     facts_future: Future | None = None
     rules: content.ContentRules | None = None
+    _facts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def prompt_facts(self) -> content.PromptFacts | None:
-        """The content facts, waiting for the worker if they were computed elsewhere.
+        """The content facts of the staged prompts, waiting for the worker if needed.
 
         If the worker died (for instance a script without a ``__main__`` guard, which a
         spawned worker re-imports), the batch is analysed here instead: slower, same result.
+        Safe to call from the producer and the writer thread at once.
         """
-        if self.facts is None and self.facts_future is not None:
-            try:
-                self.facts = self.facts_future.result()
-            except BrokenProcessPool:
-                self.facts = content.analyze_prompts(self.prompt_text, self.rules)
-            self.facts_future = None
-        return self.facts
+        with self._facts_lock:
+            if self.facts is None and self.facts_future is not None:
+                try:
+                    self.facts = self.facts_future.result()
+                except BrokenProcessPool:
+                    self.facts = content.analyze_prompts(self.prompt_text, self.rules)
+                self.facts_future = None
+            return self.facts
+
+
+class SeenPrompts:
+    """The prompts one import has staged so far, with the facts the events need.
+
+    The importer's producer passes one to every :func:`prepare` call of an import, in file
+    order. A prompt already staged by an earlier batch is neither analysed nor staged again:
+    its template id, class and CoT flag come from here. Before a batch looks its prompts up,
+    the previous batch's facts are waited for and recorded, so a repeat is always found.
+    """
+
+    def __init__(self, limit: int | None = None):
+        payload = {"template_id": np.int64, "capability": np.int8, "cot": np.bool_}
+        self.keys = KnownKeys(payload) if limit is None else KnownKeys(payload, limit)
+        self._pending: Prepared | None = None
+
+    def settle(self) -> None:
+        """Record the facts of the last batch handed out (waiting for its analysis)."""
+        batch, self._pending = self._pending, None
+        if batch is None or batch.stage is None or len(batch.stage) == 0:
+            return
+        f = batch.prompt_facts()
+        self.keys.add(batch.prompt_ids[batch.stage], template_id=f.template_id,
+                      capability=f.capability, cot=f.cot)
+
+    def lookup(self, out: Prepared) -> None:
+        """Fill ``out.stage``, ``out.prompts_fresh`` and the known facts from the ids."""
+        self.settle()
+        found, pos = self.keys.find(out.prompt_ids)
+        out.prompts_fresh = self.keys.complete
+        out.stage = np.flatnonzero(~found)
+        n = len(out.prompt_ids)
+        cols = self.keys.columns
+        hit = pos[found]
+        out.known_template_id = np.zeros(n, np.int64)
+        out.known_template_id[found] = cols["template_id"][hit]
+        out.known_capability = np.zeros(n, np.int8)
+        out.known_capability[found] = cols["capability"][hit]
+        out.known_cot = np.zeros(n, bool)
+        out.known_cot[found] = cols["cot"][hit]
+        self._pending = out
 
 
 def clean_text(arr) -> pa.Array:
@@ -154,12 +211,15 @@ def _validate(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, ou
 
 def prepare(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, prompt_cap: int,
             rules: content.ContentRules, enrich: bool = False,
-            submit: Callable[[pa.Array], Future] | None = None) -> Prepared:
+            submit: Callable[[pa.Array], Future] | None = None,
+            seen: SeenPrompts | None = None) -> Prepared:
     """Validate and compute everything a batch needs before it is stored.
 
     ``submit``, if given, runs the content analysis of the batch's distinct prompts elsewhere
     (the importer passes a one-process pool for large files, so the regex work of the content
-    rules uses the second core while this process writes).
+    rules uses the second core while this process writes). ``seen``, if given, is the
+    import's memory of prompts staged by earlier batches (pass the same one, in file order):
+    those are neither analysed nor staged again.
     """
     out = Prepared()
     if canon.num_rows == 0:
@@ -184,24 +244,29 @@ def prepare(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, prom
     if "response" in canon.column_names:
         out.response_len = pc.cast(pc.utf8_length(clean_text(canon.column("response"))), pa.int64())
     if "prompt" in canon.column_names:
-        _prompts(clean_text(canon.column("prompt")), prompt_cap, rules, out, submit)
+        _prompts(clean_text(canon.column("prompt")), prompt_cap, rules, out, submit, seen)
     return out
 
 
 def _prompts(prompt: pa.Array, cap: int, rules: content.ContentRules, out: Prepared,
-             submit: Callable[[pa.Array], Future] | None) -> None:
+             submit: Callable[[pa.Array], Future] | None, seen: SeenPrompts | None) -> None:
     out.prompt_len = pc.cast(pc.utf8_length(prompt), pa.int64())
     uniq = pc.unique(pc.drop_null(prompt))
     if len(uniq) == 0:
         return
     out.prompt_ids = content.hash64(uniq)
-    out.prompt_text = pc.utf8_slice_codeunits(uniq, 0, cap)
-    out.prompt_length = pc.utf8_length(uniq).to_numpy(zero_copy_only=False)
-    if submit is not None:
+    out.prompt_index = pc.index_in(prompt, value_set=uniq)
+    if seen is not None:
+        seen.lookup(out)
+        staged = uniq if len(out.stage) == len(uniq) else uniq.take(pa.array(out.stage))
+    else:
+        out.stage, staged = np.arange(len(uniq)), uniq
+    out.prompt_text = pc.utf8_slice_codeunits(staged, 0, cap)
+    out.prompt_length = pc.utf8_length(staged).to_numpy(zero_copy_only=False)
+    if submit is not None and len(staged):
         out.facts_future, out.rules = submit(out.prompt_text), rules
     else:
         out.facts = content.analyze_prompts(out.prompt_text, rules)
-    out.prompt_index = pc.index_in(prompt, value_set=uniq)
 
 
 def _prepare_enrich(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, out: Prepared) -> Prepared:

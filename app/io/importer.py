@@ -33,7 +33,7 @@ from app.core.case import Case
 from app.core.errors import ImportCancelled, InputError
 from app.core import content
 from app.core.ingest import CaseWriter, ImportStats
-from app.core.prepare import Prepared, prepare, raw_rows_of
+from app.core.prepare import Prepared, SeenPrompts, prepare, raw_rows_of
 
 from . import presets
 from .mapping import flatten_record, guess_mapping, resolve_mapping
@@ -137,7 +137,8 @@ class _Plan:
                     "missing": list(self.preset.missing), "overrides": self.overrides}
         return {"columns": self.mapping}
 
-    def prepare(self, batch: SourceBatch, prompt_cap: int, rules, enrich: bool, submit=None) -> Prepared:
+    def prepare(self, batch: SourceBatch, prompt_cap: int, rules, enrich: bool, submit=None,
+                seen: SeenPrompts | None = None) -> Prepared:
         """Canonical columns of one batch, validated and computed (runs in the producer thread)."""
         rejects = list(batch.rejects)
         skipped = 0
@@ -184,7 +185,8 @@ class _Plan:
 
             def raw_rows(rows_: list[int]) -> list[str]:
                 return [_dump(kept_raw[i]) for i in rows_]
-        prepared = prepare(canon, numbers, raw_rows, prompt_cap, rules, enrich=enrich, submit=submit)
+        prepared = prepare(canon, numbers, raw_rows, prompt_cap, rules, enrich=enrich, submit=submit,
+                           seen=seen)
         prepared.rejects = rejects + prepared.rejects
         prepared.skipped += skipped
         return prepared
@@ -381,11 +383,13 @@ def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap:
                 continue
         return False
 
+    seen = None if enrich else SeenPrompts()
+
     def produce() -> None:
         try:
             batch: SourceBatch | None = first
             while batch is not None:
-                if not put(plan.prepare(batch, cap, rules, enrich, submit)):
+                if not put(plan.prepare(batch, cap, rules, enrich, submit, seen)):
                     return
                 batch = next(rest, None)
             put(_DONE)

@@ -1,0 +1,132 @@
+"""Prompts repeated across batches are analysed and staged once: the stored case must not change.
+
+The reference is the importer with its memory of earlier batches turned off (every batch
+stages all its distinct prompts and templates, the end of the import deduplicates them),
+which is how the importer worked before the memory existed.
+"""
+
+import csv
+import io
+import sqlite3
+
+import numpy as np
+import pytest
+
+from app.core import ingest
+from app.core.case import Case
+from app.core.known_keys import KnownKeys
+from app.core.prepare import SeenPrompts
+from app.io import importer, readers
+
+HEADER = ["account", "timestamp", "ip", "user_agent", "model", "prompt", "response",
+          "input_tokens", "output_tokens", "status", "request_id"]
+
+
+def _rows(n, salt):
+    out = []
+    for i in range(n):
+        k = (i * 7919 + salt) % 613  # prompts recur all through the file, in every batch
+        verb = ("explain", "describe", "outline", "compare", "list", "review", "rewrite")[k % 7]
+        prompt = (f"Think step by step: {verb} what is {k} * 3?" if k % 3 == 0 else
+                  f"Write a Python function called fn_{k} to {verb} {k} items" if k % 3 == 1 else
+                  f'Summarise "report {k}" for Ada Lovelace and {verb} it in {k % 5} lines')
+        out.append([f"acct-{i % 37}", f"2026-05-0{1 + i % 5}T{i % 24:02d}:{i % 60:02d}:00Z",
+                    f"203.0.113.{i % 200}", "curl/8.5.0", f"m{i % 3}", prompt, "ok",
+                    str(i % 90), str(i % 70), "200", f"r{salt}-{i}"])
+    return out
+
+
+def _write(path, rows):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(HEADER)
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def _contents(path):
+    """Every stored row of every import-written table, order-free (times left out)."""
+    con = sqlite3.connect(path)
+    try:
+        out = {}
+        for table in ("events", "prompts", "templates", "hourly_rollups", "accounts", "orgs", "api_keys",
+                      "ips", "ip_prefixes", "user_agents", "models", "rejected_rows"):
+            out[table] = sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+        out["imports"] = con.execute("SELECT id, file_name, sha256, format, mapping, mode, rows_read, "
+                                     "rows_stored, rows_rejected FROM imports ORDER BY id").fetchall()
+        out["meta"] = con.execute("SELECT key, value FROM meta WHERE key != 'created_at' ORDER BY key").fetchall()
+        out["indexes"] = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                     "ORDER BY name").fetchall()
+        return out
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setattr(readers, "CSV_BLOCK", 16 << 10)
+    monkeypatch.setattr(readers, "CSV_BATCH_ROWS", 300)
+
+
+def _import_all(case_path, files):
+    with Case(case_path, create=True) as case:
+        for f in files:
+            importer.import_file(case, f)
+    return _contents(case_path)
+
+
+@pytest.mark.parametrize("worker", [False, True])
+def test_memory_of_earlier_batches_stores_the_same_case(tmp_path, monkeypatch, small_batches, worker):
+    monkeypatch.setattr(importer, "WORKER_THRESHOLD", 0 if worker else 10**12)
+    first = _write(tmp_path / "a.csv", _rows(4000, 1))
+    second = _write(tmp_path / "b.csv", _rows(1500, 2))  # same prompts again, into a non-empty case
+    # reference: no memory (every batch stages all its prompts; dedup at the end)
+    with monkeypatch.context() as m:
+        m.setattr(importer, "SeenPrompts", lambda: None)
+        m.setattr(ingest, "KnownKeys", lambda: KnownKeys(limit=0))
+        reference = _import_all(tmp_path / "ref.hscase", [first, second])
+    fast = _import_all(tmp_path / "fast.hscase", [first, second])
+    # a memory that fills up part-way: the end dedup must take over
+    with monkeypatch.context() as m:
+        m.setattr(importer, "SeenPrompts", lambda: SeenPrompts(limit=100))
+        m.setattr(ingest, "KnownKeys", lambda: KnownKeys(limit=50))
+        partial = _import_all(tmp_path / "partial.hscase", [first, second])
+    assert len(reference["events"]) == 5500
+    assert len(reference["prompts"]) == 613 and len({r[0] for r in reference["prompts"]}) == 613
+    assert len(reference["templates"]) == len({r[0] for r in reference["templates"]}) > 3
+    assert {r[11] for r in reference["events"]} >= {0, 1} and {r[12] for r in reference["events"]} == {0, 1}
+    for name in reference:
+        assert fast[name] == reference[name], name
+        assert partial[name] == reference[name], name
+
+
+def test_repeated_prompts_are_analysed_once(tmp_path, monkeypatch, small_batches):
+    monkeypatch.setattr(importer, "WORKER_THRESHOLD", 10**12)
+    analysed = []
+    real = importer.prepare.__globals__["content"].analyze_prompts
+
+    def counting(texts, rules):
+        analysed.append(len(texts))
+        return real(texts, rules)
+
+    monkeypatch.setattr(importer.prepare.__globals__["content"], "analyze_prompts", counting)
+    src = _write(tmp_path / "a.csv", _rows(4000, 1))
+    with Case(tmp_path / "c.hscase", create=True) as case:
+        importer.import_file(case, src)
+    assert len(analysed) > 5  # several batches
+    assert sum(analysed) == 613  # each distinct prompt once, not once per batch
+
+
+def test_known_keys_find_add_and_limit():
+    keys = KnownKeys({"v": np.int8}, limit=5)
+    assert keys.find(np.array([3], np.int64))[0].tolist() == [False]
+    keys.add(np.array([30, -7, 12], np.int64), v=np.array([3, 1, 2]))
+    found, pos = keys.find(np.array([12, 13, -7, 99, -100], np.int64))
+    assert found.tolist() == [True, False, True, False, False]
+    assert keys.columns["v"][pos[found]].tolist() == [2, 1]
+    assert keys.complete
+    keys.add(np.array([5, 6, 7], np.int64), v=np.array([9, 9, 9]))  # only two fit
+    assert len(keys) == 5 and not keys.complete
+    assert keys.find(np.array([5, 6, 7], np.int64))[0].tolist() == [True, True, False]
+    assert keys.ids.tolist() == sorted(keys.ids.tolist())
