@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from .canonical import INTEGER_FIELDS
 from .dimensions import Dimension, IpDimension
-from .known_keys import KnownKeys
+from .known_keys import FactsLog, KnownKeys
 from .prepare import RAW_LIMIT, Prepared
 from .schema import index_ddl
 
@@ -124,6 +124,7 @@ class CaseWriter:
             self._dedup = {table: con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0] == 1
                            for table, _ in _HASH_INDEXES}
             self._templates = KnownKeys()
+            self._facts_log = FactsLog()
             for _, index in _HASH_INDEXES:
                 con.execute(f"DROP INDEX IF EXISTS {index}")
             # rollups are staged in arrival order and summed, sorted, at the end (see _finish)
@@ -256,12 +257,17 @@ class CaseWriter:
             self.con.executemany("INSERT INTO templates(id, key) VALUES (?, ?)",
                                  zip(tids.tolist(), f.template_key.take(pa.array(first)).to_pylist()))
             self._templates.add(tids)
-        if b.known_template_id is None:  # no memory of earlier batches: every prompt is staged
+        if b.known is None:  # no memory of earlier batches: every prompt is staged
             per_prompt = (f.template_id, f.capability, f.cot)
         else:
-            per_prompt = (b.known_template_id.copy(), b.known_capability.copy(), b.known_cot.copy())
-            for column, values in zip(per_prompt, (f.template_id, f.capability, f.cot)):
-                column[b.stage] = values
+            log = self._facts_log
+            log.put(b.stage_ordinals, f.template_id, f.capability, f.cot)
+            per_prompt = (np.zeros(len(b.prompt_ids), np.int64), np.zeros(len(b.prompt_ids), np.int8),
+                          np.zeros(len(b.prompt_ids), bool))
+            for column, staged, logged in zip(per_prompt, (f.template_id, f.capability, f.cot),
+                                              (log.template_id, log.capability, log.cot)):
+                column[b.stage] = staged
+                column[b.known] = logged[b.known_ordinals]
         idx = b.prompt_index
         return [pa.array(v).take(idx).to_pylist() for v in
                 (b.prompt_ids, per_prompt[0], per_prompt[1].astype(np.int64), per_prompt[2].astype(np.int64))]

@@ -4,9 +4,11 @@ Prompts repeat across the batches of an export (on a 1M-row simulator export, ~1
 prompts that are distinct within their batch were already seen in an earlier batch). Without
 a memory of them, each repeat is analysed again by the content rules, staged again into
 ``prompts``/``templates`` and then deleted by the end-of-import deduplication. This keeps the
-ids staged so far (and, for prompts, their template id, class and CoT flag, which the events
-need) as sorted numpy arrays: about 18 bytes per prompt, looked up with one ``searchsorted``
-per batch, instead of tens of bytes per Python set entry.
+ids staged so far as sorted numpy arrays (16 bytes per prompt with its staging ordinal),
+looked up with one ``searchsorted`` per batch, instead of tens of bytes per Python set entry.
+The facts a repeated prompt's events need (template id, class, CoT flag) are kept by ordinal
+in a :class:`FactsLog` on the writer's side: the reader assigns ordinals without waiting for
+the content analysis, so batches can be analysed while earlier ones are still in flight.
 
 The memory is bounded (:data:`KEY_LIMIT` ids). Once full it stops growing and says it is no
 longer *complete*; the writer then runs the end-of-import deduplication as before, so the
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["KnownKeys", "KEY_LIMIT"]
+__all__ = ["KnownKeys", "FactsLog", "KEY_LIMIT"]
 
 #: ids kept per import (~18 bytes each with facts); past this the memory stops growing
 KEY_LIMIT = 2_000_000
@@ -69,3 +71,35 @@ class KnownKeys:
         for name, col in self.columns.items():
             values = np.asarray(payload[name])[: len(order)][order].astype(col.dtype, copy=False)
             self.columns[name] = np.insert(col, where, values)
+
+
+class FactsLog:
+    """Template id, class and CoT flag of each staged prompt, by staging ordinal (~10 bytes each).
+
+    Written by the writer as batches are stored (in file order), read for the prompts a later
+    batch found in :class:`KnownKeys`.
+    """
+
+    def __init__(self):
+        self.template_id = np.zeros(0, np.int64)
+        self.capability = np.zeros(0, np.int8)
+        self.cot = np.zeros(0, bool)
+
+    def put(self, ordinals: np.ndarray, template_id: np.ndarray, capability: np.ndarray,
+            cot: np.ndarray) -> None:
+        """Record the facts of prompts ``ordinals`` (negative ordinals are not recorded)."""
+        keep = ordinals >= 0
+        if not keep.any():
+            return
+        ordinals = ordinals[keep]
+        top = int(ordinals.max()) + 1
+        if top > len(self.template_id):
+            size = max(top, 2 * len(self.template_id))
+            for name in ("template_id", "capability", "cot"):
+                old = getattr(self, name)
+                grown = np.zeros(size, old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+        self.template_id[ordinals] = template_id[keep]
+        self.capability[ordinals] = capability[keep]
+        self.cot[ordinals] = cot[keep]

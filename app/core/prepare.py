@@ -10,7 +10,6 @@ previous batch; most of the work happens in Arrow/numpy kernels that release the
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -59,10 +58,11 @@ class Prepared:
     stage: np.ndarray | None = None
     #: True when the staged prompts are known to be new to this import (no dedup needed)
     prompts_fresh: bool = False
-    #: template id, class and CoT flag per distinct prompt, filled where already known
-    known_template_id: np.ndarray | None = None
-    known_capability: np.ndarray | None = None
-    known_cot: np.ndarray | None = None
+    #: staging ordinal of each staged prompt (-1: not remembered, the memory was full)
+    stage_ordinals: np.ndarray | None = None
+    #: positions (into ``prompt_ids``) of the prompts staged earlier, and their ordinals
+    known: np.ndarray | None = None
+    known_ordinals: np.ndarray | None = None
     # the staged prompts: capped text, full length, content facts (all aligned with ``stage``)
     prompt_text: pa.Array | None = None
     prompt_length: np.ndarray | None = None
@@ -70,64 +70,49 @@ class Prepared:
     #: set instead of ``facts`` when the analysis runs elsewhere (a worker process)
     facts_future: Future | None = None
     rules: content.ContentRules | None = None
-    _facts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def prompt_facts(self) -> content.PromptFacts | None:
         """The content facts of the staged prompts, waiting for the worker if needed.
 
         If the worker died (for instance a script without a ``__main__`` guard, which a
         spawned worker re-imports), the batch is analysed here instead: slower, same result.
-        Safe to call from the producer and the writer thread at once.
         """
-        with self._facts_lock:
-            if self.facts is None and self.facts_future is not None:
-                try:
-                    self.facts = self.facts_future.result()
-                except BrokenProcessPool:
-                    self.facts = content.analyze_prompts(self.prompt_text, self.rules)
-                self.facts_future = None
-            return self.facts
+        if self.facts is None and self.facts_future is not None:
+            try:
+                self.facts = self.facts_future.result()
+            except BrokenProcessPool:
+                self.facts = content.analyze_prompts(self.prompt_text, self.rules)
+            self.facts_future = None
+        return self.facts
 
 
 class SeenPrompts:
-    """The prompts one import has staged so far, with the facts the events need.
+    """The prompts one import has staged so far, each with its staging ordinal.
 
     The importer's producer passes one to every :func:`prepare` call of an import, in file
-    order. A prompt already staged by an earlier batch is neither analysed nor staged again:
-    its template id, class and CoT flag come from here. Before a batch looks its prompts up,
-    the previous batch's facts are waited for and recorded, so a repeat is always found.
+    order. A prompt already staged by an earlier batch is neither analysed nor staged again;
+    the writer finds its facts by ordinal in its :class:`app.core.known_keys.FactsLog`. No
+    lookup waits for an analysis, so several batches can be analysed at once.
     """
 
     def __init__(self, limit: int | None = None):
-        payload = {"template_id": np.int64, "capability": np.int8, "cot": np.bool_}
-        self.keys = KnownKeys(payload) if limit is None else KnownKeys(payload, limit)
-        self._pending: Prepared | None = None
-
-    def settle(self) -> None:
-        """Record the facts of the last batch handed out (waiting for its analysis)."""
-        batch, self._pending = self._pending, None
-        if batch is None or batch.stage is None or len(batch.stage) == 0:
-            return
-        f = batch.prompt_facts()
-        self.keys.add(batch.prompt_ids[batch.stage], template_id=f.template_id,
-                      capability=f.capability, cot=f.cot)
+        self.keys = KnownKeys({"ordinal": np.int64}) if limit is None else KnownKeys({"ordinal": np.int64}, limit)
+        self.next_ordinal = 0
 
     def lookup(self, out: Prepared) -> None:
-        """Fill ``out.stage``, ``out.prompts_fresh`` and the known facts from the ids."""
-        self.settle()
+        """Fill ``out.stage``, ``out.known`` (with ordinals) and ``out.prompts_fresh``; remember
+        the staged prompts."""
         found, pos = self.keys.find(out.prompt_ids)
         out.prompts_fresh = self.keys.complete
         out.stage = np.flatnonzero(~found)
-        n = len(out.prompt_ids)
-        cols = self.keys.columns
-        hit = pos[found]
-        out.known_template_id = np.zeros(n, np.int64)
-        out.known_template_id[found] = cols["template_id"][hit]
-        out.known_capability = np.zeros(n, np.int8)
-        out.known_capability[found] = cols["capability"][hit]
-        out.known_cot = np.zeros(n, bool)
-        out.known_cot[found] = cols["cot"][hit]
-        self._pending = out
+        out.known = np.flatnonzero(found)
+        out.known_ordinals = self.keys.columns["ordinal"][pos[found]]
+        fits = min(max(self.keys.limit - len(self.keys), 0), len(out.stage))
+        ordinals = np.full(len(out.stage), -1, np.int64)
+        ordinals[:fits] = np.arange(self.next_ordinal, self.next_ordinal + fits)
+        self.next_ordinal += fits
+        self.keys.add(out.prompt_ids[out.stage], ordinal=ordinals)
+        out.stage_ordinals = ordinals
 
 
 def clean_text(arr) -> pa.Array:
