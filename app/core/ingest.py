@@ -2,9 +2,10 @@
 
 :class:`CaseWriter` is the only code that puts events into a case. It takes batches made by
 :func:`app.core.prepare.prepare`, dictionary-encodes their dimensions, appends events, and
-appends distinct prompts and templates, and stages hourly rollups; at the end it deduplicates
-prompts and templates by hash and rebuilds their unique indexes, and sums the rollups, each in
-one sorted pass (keeping random-key B-trees up to date row by row thrashed the page cache once
+appends the prompts and templates this import has not staged yet, and adds up hourly rollups
+in memory (bounded, see :mod:`app.core.rollups`); at the end it deduplicates prompts and
+templates by hash where a repeat can exist, rebuilds their unique indexes, and stores the
+rollups, each in one sorted pass (keeping random-key B-trees up to date row by row thrashed the page cache once
 they outgrew it, a few million rows in). Everything happens inside
 one ``BEGIN IMMEDIATE`` transaction, so Ctrl-C, a kill or a power cut leaves the case exactly as
 it was: SQLite rolls the journal back on the next open.
@@ -24,6 +25,7 @@ from .canonical import INTEGER_FIELDS
 from .dimensions import Dimension, IpDimension
 from .known_keys import FactsLog, KnownKeys
 from .prepare import RAW_LIMIT, Prepared
+from .rollups import RollupSums
 from .schema import index_ddl
 
 __all__ = ["CaseWriter", "ImportStats"]
@@ -127,9 +129,10 @@ class CaseWriter:
             self._facts_log = FactsLog()
             for _, index in _HASH_INDEXES:
                 con.execute(f"DROP INDEX IF EXISTS {index}")
-            # rollups are staged in arrival order and summed, sorted, at the end (see _finish)
-            con.execute("CREATE TEMP TABLE staged_rollups(account_id INTEGER, hour INTEGER, "
-                        "events INTEGER, input_tokens INTEGER, output_tokens INTEGER)")
+            # rollups are added up in memory and stored, sorted, at the end (see _finish); past
+            # a bound they are staged in a temp table and summed there
+            self._rollups = RollupSums()
+            self._staged_rollups = False
         self.dims = {
             "account": Dimension(con, "accounts"),
             "org": Dimension(con, "orgs"),
@@ -186,14 +189,32 @@ class CaseWriter:
                         f"AND rowid NOT IN (SELECT keep FROM temp.dup_{table})")
             con.execute(f"DROP TABLE temp.dup_{table}")
             con.execute(index_ddl(index))
+        upsert = ("ON CONFLICT(account_id, hour) DO UPDATE SET events = events + excluded.events, "
+                  "input_tokens = input_tokens + excluded.input_tokens, "
+                  "output_tokens = output_tokens + excluded.output_tokens")
+        if not self._staged_rollups:  # everything added up in memory: one sorted pass
+            con.executemany("INSERT INTO hourly_rollups(account_id, hour, events, input_tokens, output_tokens) "
+                            f"VALUES (?, ?, ?, ?, ?) {upsert}", self._rollup_rows())
+            return
+        self._flush_rollups()
         con.execute(
             "INSERT INTO hourly_rollups(account_id, hour, events, input_tokens, output_tokens) "
             "SELECT account_id, hour, sum(events), sum(input_tokens), sum(output_tokens) "
-            "FROM temp.staged_rollups WHERE true GROUP BY account_id, hour ORDER BY account_id, hour "
-            "ON CONFLICT(account_id, hour) DO UPDATE SET events = events + excluded.events, "
-            "input_tokens = input_tokens + excluded.input_tokens, "
-            "output_tokens = output_tokens + excluded.output_tokens")
+            f"FROM temp.staged_rollups WHERE true GROUP BY account_id, hour ORDER BY account_id, hour {upsert}")
         con.execute("DROP TABLE temp.staged_rollups")
+
+    def _rollup_rows(self):
+        """The rollup sums held in memory as (account_id, hour, events, in, out) rows; empties them."""
+        key, events, tin, tout = self._rollups.take()
+        return zip((key >> 32).tolist(), ((key & 0xFFFFFFFF) * _HOUR_MS).tolist(), events.tolist(),
+                   tin.tolist(), tout.tolist())
+
+    def _flush_rollups(self) -> None:
+        if not self._staged_rollups:
+            self.con.execute("CREATE TEMP TABLE staged_rollups(account_id INTEGER, hour INTEGER, "
+                             "events INTEGER, input_tokens INTEGER, output_tokens INTEGER)")
+            self._staged_rollups = True
+        self.con.executemany("INSERT INTO temp.staged_rollups VALUES (?, ?, ?, ?, ?)", self._rollup_rows())
 
     # -- rows --------------------------------------------------------------------------------
     def reject_many(self, rejects: list[tuple[int, str, str]]) -> None:
@@ -288,11 +309,9 @@ class CaseWriter:
         zeros = np.zeros(len(acc))
         sin = np.bincount(inv, weights=tin.fill_null(0).to_numpy(zero_copy_only=False) if tin is not None else zeros)
         sout = np.bincount(inv, weights=tout.fill_null(0).to_numpy(zero_copy_only=False) if tout is not None else zeros)
-        self.con.executemany(
-            "INSERT INTO temp.staged_rollups VALUES (?, ?, ?, ?, ?)",
-            zip((uk >> 32).tolist(), ((uk & 0xFFFFFFFF) * _HOUR_MS).tolist(), np.bincount(inv).tolist(),
-                sin.astype(np.int64).tolist(), sout.astype(np.int64).tolist()),
-        )
+        self._rollups.add(uk, np.bincount(inv), sin.astype(np.int64), sout.astype(np.int64))
+        if self._rollups.full():
+            self._flush_rollups()
 
     # -- enrichment --------------------------------------------------------------------------
     def _enrich(self, b: Prepared) -> int:

@@ -1,4 +1,5 @@
-"""Prompts repeated across batches are analysed and staged once: the stored case must not change.
+"""Prompts repeated across batches are analysed and staged once, rollups are added up in memory:
+the stored case must not change.
 
 The reference is the importer with its memory of earlier batches turned off (every batch
 stages all its distinct prompts and templates, the end of the import deduplicates them),
@@ -16,6 +17,7 @@ from app.core import ingest
 from app.core.case import Case
 from app.core.known_keys import KnownKeys
 from app.core.prepare import SeenPrompts
+from app.core.rollups import RollupSums
 from app.io import importer, readers
 
 HEADER = ["account", "timestamp", "ip", "user_agent", "model", "prompt", "response",
@@ -87,10 +89,11 @@ def test_memory_of_earlier_batches_stores_the_same_case(tmp_path, monkeypatch, s
         m.setattr(ingest, "KnownKeys", lambda: KnownKeys(limit=0))
         reference = _import_all(tmp_path / "ref.hscase", [first, second])
     fast = _import_all(tmp_path / "fast.hscase", [first, second])
-    # a memory that fills up part-way: the end dedup must take over
+    # memories that fill up part-way: the end dedup and the staged rollups must take over
     with monkeypatch.context() as m:
         m.setattr(importer, "SeenPrompts", lambda: SeenPrompts(limit=100))
         m.setattr(ingest, "KnownKeys", lambda: KnownKeys(limit=50))
+        m.setattr(ingest, "RollupSums", lambda: RollupSums(limit=40))
         partial = _import_all(tmp_path / "partial.hscase", [first, second])
     assert len(reference["events"]) == 5500
     assert len(reference["prompts"]) == 613 and len({r[0] for r in reference["prompts"]}) == 613
@@ -130,3 +133,17 @@ def test_known_keys_find_add_and_limit():
     assert len(keys) == 5 and not keys.complete
     assert keys.find(np.array([5, 6, 7], np.int64))[0].tolist() == [True, True, False]
     assert keys.ids.tolist() == sorted(keys.ids.tolist())
+
+
+def test_rollup_sums_add_up_exactly_across_calls():
+    sums = RollupSums(limit=4)
+    big = 2**60
+    sums.add(np.array([5, 9]), np.array([1, 2]), np.array([big, 1]), np.array([0, 7]))
+    sums.add(np.array([9, 2]), np.array([3, 4]), np.array([1, 5]), np.array([1, 1]))
+    assert not sums.full() and len(sums) == 4  # not yet compacted
+    sums.add(np.array([5]), np.array([1]), np.array([3]), np.array([0]))  # compacts to 3 keys
+    assert len(sums) == 3 and not sums.full()
+    key, events, tin, tout = sums.take()
+    assert key.tolist() == [2, 5, 9] and events.tolist() == [4, 2, 5]
+    assert tin.tolist() == [5, big + 3, 2] and tout.tolist() == [1, 0, 8]
+    assert len(sums) == 0 and len(sums.take()[0]) == 0
