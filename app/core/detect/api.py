@@ -26,7 +26,7 @@ from .graph import communities
 from .linking import Links, build_links, cohort_links, lockstep_links
 from .mixed import attach_outsiders, find_mixed, mixed_flags, refine_shares
 from .pairs import distinct_pairs
-from .scoring import SampledSegments, score_clusters
+from .scoring import SampledSegments, new_accounts, score_clusters
 from .segments import SegmentIndex, sample_events
 from .store import write_results
 
@@ -155,7 +155,9 @@ def analyze(case, config: DetectionConfig | None = None,
         acc_sorted = sp.account[shared][order]
         first = np.r_[True, acc_sorted[1:] != acc_sorted[:-1]]
         main[acc_sorted[first]] = sp.value[shared][order][first]
-    cohort = cohort_links(features["first_seen"] // 1000, main, sp.degree, cfg)
+    data_start = float(cols.ts.min()) if cols.ts.size else 0.0
+    cohort = cohort_links(features["first_seen"] // 1000, main, sp.degree, cfg,
+                          eligible=new_accounts(features, data_start, cfg.cohort_new_p))
     links = Links.concat([links, lock, cohort])
     step(0.75, "finding communities", "links")
     u, v, w = links.combined(cols.n_accounts)

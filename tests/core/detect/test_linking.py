@@ -95,6 +95,16 @@ def test_cohort_joins_same_window_same_family_only():
     assert np.allclose(w, expected)
 
 
+def test_cohort_only_among_eligible_accounts():
+    first = np.array([0, 3600, 7200], dtype=np.int64)
+    main = np.array([5, 5, 5], dtype=np.int64)
+    degree = np.zeros(10, dtype=np.int64)
+    degree[5] = 3
+    links = cohort_links(first, main, degree, CFG, eligible=np.array([True, False, True]))
+    u, v, _ = links.combined(3)
+    assert sorted(zip(u.tolist(), v.tolist())) == [(0, 2)]
+
+
 def test_links_combine_sums_kinds_per_pair():
     links = Links(np.array([0, 0, 1]), np.array([1, 1, 2]), np.array([0.5, 0.25, 1.0]),
                   np.array([0, 5, 6], dtype=np.int8))
