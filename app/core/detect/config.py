@@ -98,6 +98,7 @@ class DetectionConfig:
     mixed_volume_factor: float = 5.0
     attach_min_share: float = 0.3
     outsider_min_segments: int = 3
+    member_min_segments: int = 2
     mixed_min_events: int = 50
 
     def to_json(self) -> str:

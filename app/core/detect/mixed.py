@@ -72,13 +72,22 @@ def refine_shares(case, cols: EventColumns, index: SegmentIndex, first: SampledS
     sampled = np.bincount(sample.account, minlength=n_acc)
     hits = np.bincount(sample.account[hit], minlength=n_acc)
     # an outsider must reuse several of a campaign's exclusive sentences: one stock phrase that
-    # a campaign and a lab both use ("think step by step ...") is not relaying the campaign
+    # a campaign and a lab both use ("think step by step ...") is not relaying the campaign;
+    # a member needs two (a 3-event developer whom Leiden put beside a campaign, with one
+    # sentence in common, is not a third campaign)
     outsider = member_cl < 0
-    r_hit = hit[row] & (owner[seg] >= 0) & outsider[sample.account[row]]
+    judged = np.where(outsider[sample.account[row]], owner[seg], member_cl[sample.account[row]])
+    exclusive = np.zeros(row.size, dtype=bool)
+    ok = judged >= 0
+    if keys.size and ok.any():
+        key = seg[ok] * (k + 1) + judged[ok]
+        pos = np.clip(np.searchsorted(keys, key), 0, keys.size - 1)
+        exclusive[ok] = keys[pos] == key
     n_seg = max(int(index.n_segments), 1)
-    pair = unique_sorted(sample.account[row[r_hit]].astype(np.int64) * n_seg + seg[r_hit])
+    pair = unique_sorted(sample.account[row[exclusive]].astype(np.int64) * n_seg + seg[exclusive])
     distinct = np.bincount(pair // n_seg, minlength=n_acc)
     hits[outsider & (distinct < cfg.outsider_min_segments)] = 0
+    hits[~outsider & (distinct < cfg.member_min_segments)] = 0
     share = np.where(candidate, hits / np.maximum(sampled, 1), result.campaign_share)
     share = np.maximum(share, np.where(member_cl >= 0, result.infra_share, 0.0))
     # accounts outside clusters are measured against the cluster owning most of their hits

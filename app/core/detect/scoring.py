@@ -105,7 +105,7 @@ def _exclusive(pairs: Pairs, cl: np.ndarray, sizes: np.ndarray, min_members: np.
 
 
 def _pool_pairs(pairs: Pairs, flag: np.ndarray, cl: np.ndarray, pool_min: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which flagged pairs belong to a pool, and how many separate groups each cluster has.
 
     Accounts and the exclusive values they use form a bipartite graph. A proxy pool is one
@@ -116,14 +116,16 @@ def _pool_pairs(pairs: Pairs, flag: np.ndarray, cl: np.ndarray, pool_min: int
 
     Returns
     -------
-    (pool, groups) : bool per pair (flagged and in a pool group), and per cluster the number
-    of connected groups its exclusive values form
+    (pool, reach, groups) : per pair, flagged and in a pool group; per pair, the share of its
+    cluster's members in the pair's group (0 when not flagged); per cluster, the number of
+    connected groups its exclusive values form
     """
     k = int(cl.max()) + 1 if cl.size else 0
     idx = np.flatnonzero(flag)
     pool = np.zeros(flag.size, dtype=bool)
+    reach = np.zeros(flag.size)
     if not idx.size:
-        return pool, np.zeros(k, dtype=np.int64)
+        return pool, reach, np.zeros(k, dtype=np.int64)
     acc = pairs.account[idx].astype(np.int64)
     _, val = np.unique(pairs.value[idx], return_inverse=True)
     n_acc = int(acc.max()) + 1
@@ -136,11 +138,15 @@ def _pool_pairs(pairs: Pairs, flag: np.ndarray, cl: np.ndarray, pool_min: int
     value_group[val] = group
     values_per_group = np.bincount(value_group, minlength=int(comp.max()) + 1)
     pool[idx] = values_per_group[group] >= pool_min
+    members = unique_sorted(acc)
+    accounts_per_group = np.bincount(comp[members], minlength=int(comp.max()) + 1)
+    size = np.bincount(cl[cl >= 0], minlength=k).astype(np.float64)
+    reach[idx] = accounts_per_group[group] / np.maximum(size[cl[acc]], 1.0)
     owner = np.full(int(comp.max()) + 1, -1, dtype=np.int64)
     owner[group] = cl[acc]
     used = owner >= 0
     groups = np.bincount(owner[used], minlength=k)
-    return pool, groups
+    return pool, reach, groups
 
 
 @dataclass
@@ -274,7 +280,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
     for kind, _ in _INFRA_KINDS:
         p = pairs[kind]
         flag, _, icl = _exclusive(p, cl, sizes, np.zeros(k), cfg.exclusive_share, allied)
-        pool, groups = _pool_pairs(p, flag, cl, cfg.infra_pool_min)
+        pool, reach, groups = _pool_pairs(p, flag, cl, cfg.infra_pool_min)
         denom = np.maximum(c_events, 1)
         cov_pool = np.bincount(cl[p.account[pool]], weights=p.events[pool], minlength=k) / denom
         single = flag & ~pool
@@ -282,10 +288,15 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         users = unique_sorted(p.account[flag])
         infra[kind] = (cov_pool, cov_single, np.bincount(icl, minlength=k),
                        np.bincount(cl[users], minlength=k), groups)
-        # per account, a kind counts with its account_infra weight: one stock SDK agent string
-        # shared with a campaign says little about a single account
+        # per account, a kind counts with its account_infra weight (one stock SDK agent string
+        # shared with a campaign says little about a single account). Traffic on a pool counts
+        # fully; on a one-value island x single_source_factor x the share of the cluster the
+        # island holds: an office NAT that is the whole cluster is its infrastructure, while at
+        # full scale 400 developers shared a home /24 with one low-and-slow account each, an
+        # island of 2 in a cluster of 25,000 that said nothing about them
+        weight = np.where(pool, 1.0, cfg.single_source_factor * reach)
         acc_infra = np.maximum(acc_infra, cfg.account_infra[kind] * np.bincount(
-            p.account, weights=p.events * flag, minlength=n_acc) / np.maximum(events, 1))
+            p.account, weights=p.events * weight, minlength=n_acc) / np.maximum(events, 1))
 
     if peel:  # FRAUDAR-style: drop members that carry none of the cluster's exclusive traffic
         own = np.maximum(acc_campaign / np.maximum(acc_sampled, 1), acc_infra)

@@ -14,7 +14,7 @@ from app.core.errors import InputError
 from .builder import DAY, MIN, T0, CaseBuilder
 
 
-def scenario(path, campaign=True, enterprise=True):
+def scenario(path, campaign=True, enterprise=True, extra=None):
     rnd = random.Random(7)
     b = CaseBuilder(path)
     for a in range(30):  # ordinary developers: own IPs, own prompts
@@ -44,6 +44,8 @@ def scenario(path, campaign=True, enterprise=True):
             else:
                 b.event("reseller", T0 + rnd.randrange(20 * DAY), ip="55.5.5.5",
                         template=f"res-{e}", capability=rnd.randrange(6))
+    if extra is not None:
+        extra(b, rnd)
     return b.build()
 
 
@@ -175,3 +177,55 @@ def test_content_and_volume_signals_by_hand(tmp_path):
     assert sig["hydra_volume"] == pytest.approx((5 / 6) * (math.log10(30) / 3))
     assert sig["size"] == pytest.approx(math.log(6) / math.log(100))
     assert top.flagged and {"infrastructure", "content"} <= set(top.families)
+
+
+
+def test_home_prefix_shared_with_one_campaign_member_does_not_list_a_developer(tmp_path):
+    # camp0 sends its camouflage from 77.0.9.9; a developer at home on 77.0.9.50 shares that
+    # /24 with it and with no one else. Leiden puts the developer in the campaign's community
+    # through that link, but an island of one value and two accounts in a cluster of eleven
+    # says almost nothing about it: x single_source_factor x 2/11
+    def neighbour(b, rnd):
+        for e in range(40):
+            b.event("homedev", T0 + rnd.randrange(20 * DAY), ip="77.0.9.50", ua="sdk/home",
+                    template=f"home-{e}", capability=rnd.randrange(6))
+
+    case = scenario(tmp_path / "c.hscase", extra=neighbour)
+
+    def homedev():
+        with case.raw() as con:
+            return con.execute("SELECT m.cluster_id, m.campaign_share FROM cluster_members m JOIN "
+                               "accounts a ON a.id = m.account_id WHERE a.name = 'homedev'").fetchone()
+
+    analyze(case, load_config().with_(single_source_factor=1.0))
+    cluster, share = homedev()
+    assert cluster == list_clusters(case)[0].id and list_clusters(case)[0].flagged
+    assert share == pytest.approx(2 / 11)
+    analyze(case)  # default: 0.25 * 2/11 < core_min_share, so it is peeled off the cluster
+    assert homedev() is None
+    assert {name for name, *_ in suspicious_accounts(case)} == {f"camp{a}" for a in range(10)}
+
+
+def test_member_with_one_shared_sentence_is_not_listed(tmp_path):
+    # three events, one of them a campaign template: Leiden puts the account in the campaign's
+    # cluster, and 1 of 3 sampled events is campaign-like, but one sentence in common is not
+    # enough (member_min_segments = 2)
+    def tiny(b, rnd):
+        b.event("tinydev", T0 + 5 * DAY + 20 * MIN, ip="99.9.9.9", template="camp-t1",
+                capability=1, cot=1)
+        b.event("tinydev", T0 + 5 * DAY + 60 * MIN, ip="99.9.9.9", template="tiny-a", capability=1)
+        b.event("tinydev", T0 + 6 * DAY, ip="99.9.9.9", template="tiny-b")
+
+    case = scenario(tmp_path / "c.hscase", extra=tiny)
+
+    def tinydev():
+        with case.raw() as con:
+            return con.execute("SELECT m.cluster_id, m.campaign_share FROM cluster_members m JOIN "
+                               "accounts a ON a.id = m.account_id WHERE a.name = 'tinydev'").fetchone()
+
+    analyze(case, load_config().with_(member_min_segments=1))
+    assert tinydev() == (list_clusters(case)[0].id, pytest.approx(1 / 3))
+    assert "tinydev" in {name for name, *_ in suspicious_accounts(case)}
+    analyze(case)
+    assert tinydev() == (list_clusters(case)[0].id, 0.0)
+    assert {name for name, *_ in suspicious_accounts(case)} == {f"camp{a}" for a in range(10)}
