@@ -21,8 +21,9 @@ import numpy as np
 
 __all__ = ["KnownKeys", "FactsLog", "KEY_LIMIT"]
 
-#: ids kept per import (~18 bytes each with facts); past this the memory stops growing
-KEY_LIMIT = 2_000_000
+#: ids kept per import (16 bytes each with an ordinal, plus 10 in the writer's FactsLog);
+#: past this the memory stops growing
+KEY_LIMIT = 1_000_000
 
 
 class KnownKeys:

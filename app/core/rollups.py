@@ -1,11 +1,13 @@
-"""Hourly rollup sums of one import, added up in memory across batches (bounded).
+"""Hourly rollup sums of one import, held in memory across batches (bounded).
 
 Each batch yields partial sums per (account, UTC hour). Staging every batch's partials in a
-SQLite table and summing them with one ``GROUP BY`` at the end costs an insert per partial
-plus a sort; most exports have far fewer distinct (account, hour) pairs than partials, so this
-adds the partials up in numpy (exact int64 sums, sort-based) and hands the writer one sorted
-set of sums at the end. Memory is bounded: past :data:`ROLLUP_LIMIT` distinct pairs the writer
-flushes the sums to its staging table and the end-of-import ``GROUP BY`` adds them up as before.
+SQLite table and summing them with one ``GROUP BY`` at the end costs an insert per partial,
+a sort and a second insert per sum. This keeps the partials in numpy instead and, at the end,
+adds them up (exact int64 sums, one sort) and hands the writer one sorted set of sums. Memory
+is bounded: past :data:`ROLLUP_LIMIT` partials the writer flushes them to its staging table
+and the end-of-import ``GROUP BY`` adds everything up as before. (Exports are mostly in time
+order, so partials of different batches rarely share a key: adding up early would not shrink
+them, only cost a sort per batch.)
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import numpy as np
 
 __all__ = ["RollupSums", "ROLLUP_LIMIT"]
 
-#: distinct (account, hour) keys held in memory (32 bytes each) before the writer flushes
-ROLLUP_LIMIT = 1_000_000
+#: partial sums held in memory (32 bytes each) before the writer flushes them to SQLite
+ROLLUP_LIMIT = 500_000
 
 
 class RollupSums:
-    """Sums of ``events``, input and output tokens per int64 key, added up across batches."""
+    """Partial sums of ``events``, input and output tokens per int64 key, added up on :meth:`take`."""
 
     def __init__(self, limit: int = ROLLUP_LIMIT):
         self.limit = limit
@@ -34,11 +36,9 @@ class RollupSums:
         """Add partial sums (one row per key; keys may repeat across calls)."""
         self._parts.append(tuple(np.asarray(a, np.int64) for a in (keys, events, input_tokens, output_tokens)))
         self._rows += len(keys)
-        if self._rows > self.limit:
-            self._compact()
 
     def full(self) -> bool:
-        """True when even the added-up sums exceed the limit (time to flush them)."""
+        """True when more partials than the limit are held (time to flush them)."""
         return self._rows > self.limit
 
     def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -140,10 +140,10 @@ def test_rollup_sums_add_up_exactly_across_calls():
     big = 2**60
     sums.add(np.array([5, 9]), np.array([1, 2]), np.array([big, 1]), np.array([0, 7]))
     sums.add(np.array([9, 2]), np.array([3, 4]), np.array([1, 5]), np.array([1, 1]))
-    assert not sums.full() and len(sums) == 4  # not yet compacted
-    sums.add(np.array([5]), np.array([1]), np.array([3]), np.array([0]))  # compacts to 3 keys
-    assert len(sums) == 3 and not sums.full()
+    assert not sums.full() and len(sums) == 4
+    sums.add(np.array([5]), np.array([1]), np.array([3]), np.array([0]))
+    assert sums.full()  # five partials held, more than the limit
     key, events, tin, tout = sums.take()
     assert key.tolist() == [2, 5, 9] and events.tolist() == [4, 2, 5]
     assert tin.tolist() == [5, big + 3, 2] and tout.tolist() == [1, 0, 8]
-    assert len(sums) == 0 and len(sums.take()[0]) == 0
+    assert len(sums) == 0 and not sums.full() and len(sums.take()[0]) == 0
