@@ -5,9 +5,9 @@
 appends the prompts and templates this import has not staged yet, and adds up hourly rollups
 in memory (bounded, see :mod:`app.core.rollups`); at the end it deduplicates prompts and
 templates by hash where a repeat can exist, rebuilds their unique indexes, and stores the
-rollups, each in one sorted pass (keeping random-key B-trees up to date row by row thrashed the page cache once
-they outgrew it, a few million rows in). Everything happens inside
-one ``BEGIN IMMEDIATE`` transaction, so Ctrl-C, a kill or a power cut leaves the case exactly as
+rollups, each in one sorted pass (keeping random-key B-trees up to date row by row thrashed
+the page cache once they outgrew it, a few million rows in). Everything happens inside one
+``BEGIN IMMEDIATE`` transaction, so Ctrl-C, a kill or a power cut leaves the case exactly as
 it was: SQLite rolls the journal back on the next open.
 """
 

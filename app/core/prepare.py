@@ -96,7 +96,8 @@ class SeenPrompts:
     """
 
     def __init__(self, limit: int | None = None):
-        self.keys = KnownKeys({"ordinal": np.int64}) if limit is None else KnownKeys({"ordinal": np.int64}, limit)
+        payload = {"ordinal": np.int64}
+        self.keys = KnownKeys(payload) if limit is None else KnownKeys(payload, limit)
         self.next_ordinal = 0
 
     def lookup(self, out: Prepared) -> None:
