@@ -146,7 +146,9 @@ def analyze(case, config: DetectionConfig | None = None,
     features = compute_features(cols, family, pairs, cfg.shift_hours, release_ts)
     step(0.6, "linking accounts", "features")
     links = build_links(pairs, cfg)
-    lock, _ = lockstep_links(cols.account, family, cols.ts, cfg, pairs["family"].degree)
+    family_degree = pairs.pop("family").degree  # 28M pairs at full scale: only the degree is used on
+    lock, _ = lockstep_links(cols.account, family, cols.ts, cfg, family_degree)
+    del family_degree
     sp = pairs["segment"]
     main = np.zeros(cols.n_accounts, dtype=np.int64)
     shared = sp.pair_degree() >= 2

@@ -60,6 +60,8 @@ class DetectionConfig:
     share_sample_per_account: int = 160
     ring_k: int = 2
     link_values_per_account: int = 8
+    content_values_per_account: int = 8
+    content_link_budget: int = 2_000_000
     infra_cap: int = 500
     infra_pool_min: int = 3
     single_source_factor: float = 0.25

@@ -276,7 +276,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
 
     # infrastructure exclusive to a cluster, per kind
     infra = {}
-    acc_infra = np.zeros(n_acc)
+    acc_kind: dict[str, np.ndarray] = {}
     for kind, _ in _INFRA_KINDS:
         p = pairs[kind]
         flag, _, icl = _exclusive(p, cl, sizes, np.zeros(k), cfg.exclusive_share, allied)
@@ -295,8 +295,14 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         # full scale 400 developers shared a home /24 with one low-and-slow account each, an
         # island of 2 in a cluster of 25,000 that said nothing about them
         weight = np.where(pool, 1.0, cfg.single_source_factor * reach)
-        acc_infra = np.maximum(acc_infra, cfg.account_infra[kind] * np.bincount(
-            p.account, weights=p.events * weight, minlength=n_acc) / np.maximum(events, 1))
+        acc_kind[kind] = cfg.account_infra[kind] * np.bincount(
+            p.account, weights=p.events * weight, minlength=n_acc) / np.maximum(events, 1)
+    # a shared /24 (or /48) counts for an account only as far as its own addresses are shared
+    # too: developers whose cloud VM sat in a proxy pool's /24 shared the prefix, not the
+    # address (full scale: 21 such developers listed in three small clusters with the pool)
+    acc_kind["prefix"] = np.minimum(acc_kind["prefix"], acc_kind["ip"] / max(cfg.account_infra["ip"], 1e-9))
+    acc_infra = np.max(np.stack(list(acc_kind.values())), axis=0)
+    del acc_kind
 
     if peel:  # FRAUDAR-style: drop members that carry none of the cluster's exclusive traffic
         own = np.maximum(acc_campaign / np.maximum(acc_sampled, 1), acc_infra)

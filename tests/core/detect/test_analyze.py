@@ -180,29 +180,33 @@ def test_content_and_volume_signals_by_hand(tmp_path):
 
 
 
-def test_home_prefix_shared_with_one_campaign_member_does_not_list_a_developer(tmp_path):
-    # camp0 sends its camouflage from 77.0.9.9; a developer at home on 77.0.9.50 shares that
-    # /24 with it and with no one else. Leiden puts the developer in the campaign's community
-    # through that link, but an island of one value and two accounts in a cluster of eleven
-    # says almost nothing about it: x single_source_factor x 2/11
-    def neighbour(b, rnd):
+def test_address_shared_with_one_campaign_member_does_not_list_a_developer(tmp_path):
+    # camp0 sends its camouflage from 77.0.9.9. A developer on that same address (a shared
+    # cafe line) makes an island of one value and two accounts in the campaign's cluster: it
+    # counts x single_source_factor x 2 / members. A developer on 77.0.9.50 shares only the
+    # /24, which counts for an account only as far as its own addresses are shared: nothing.
+    def neighbours(b, rnd):
         for e in range(40):
-            b.event("homedev", T0 + rnd.randrange(20 * DAY), ip="77.0.9.50", ua="sdk/home",
-                    template=f"home-{e}", capability=rnd.randrange(6))
+            b.event("cafedev", T0 + rnd.randrange(20 * DAY), ip="77.0.9.9", ua="sdk/cafe",
+                    template=f"cafe-{e}", capability=rnd.randrange(6))
+            b.event("vmdev", T0 + rnd.randrange(20 * DAY), ip="77.0.9.50", ua="sdk/vm",
+                    template=f"vm-{e}", capability=rnd.randrange(6))
 
-    case = scenario(tmp_path / "c.hscase", extra=neighbour)
+    case = scenario(tmp_path / "c.hscase", extra=neighbours)
 
-    def homedev():
+    def member(name):
         with case.raw() as con:
             return con.execute("SELECT m.cluster_id, m.campaign_share FROM cluster_members m JOIN "
-                               "accounts a ON a.id = m.account_id WHERE a.name = 'homedev'").fetchone()
+                               "accounts a ON a.id = m.account_id WHERE a.name = ?", (name,)).fetchone()
 
     analyze(case, load_config().with_(single_source_factor=1.0))
-    cluster, share = homedev()
-    assert cluster == list_clusters(case)[0].id and list_clusters(case)[0].flagged
-    assert share == pytest.approx(2 / 11)
-    analyze(case)  # default: 0.25 * 2/11 < core_min_share, so it is peeled off the cluster
-    assert homedev() is None
+    top = list_clusters(case)[0]
+    assert top.flagged
+    assert member("cafedev") == (top.id, pytest.approx(2 / top.accounts))
+    assert member("vmdev") in (None, (top.id, 0.0))
+    assert "vmdev" not in {name for name, *_ in suspicious_accounts(case)}
+    analyze(case)  # default: 0.25 * 2 / members < core_min_share: peeled off the cluster
+    assert member("cafedev") is None
     assert {name for name, *_ in suspicious_accounts(case)} == {f"camp{a}" for a in range(10)}
 
 

@@ -5,9 +5,9 @@ import math
 import numpy as np
 
 from app.core.detect.config import DetectionConfig
-from app.core.detect.linking import (Links, band_pairs, cohort_links, content_rarity,
+from app.core.detect.linking import (Links, band_pairs, build_links, cohort_links, content_density, content_rarity,
                                      infra_rarity, lockstep_links, value_links)
-from app.core.detect.pairs import distinct_pairs
+from app.core.detect.pairs import Pairs, distinct_pairs
 
 CFG = DetectionConfig()
 
@@ -103,6 +103,26 @@ def test_cohort_only_among_eligible_accounts():
     links = cohort_links(first, main, degree, CFG, eligible=np.array([True, False, True]))
     u, v, _ = links.combined(3)
     assert sorted(zip(u.tolist(), v.tolist())) == [(0, 2)]
+
+
+def test_content_density_steps_down_to_the_budget():
+    # 100 accounts, each on 10 segments shared by 4 accounts: dense is 8 segments x ring 2
+    account = np.repeat(np.arange(100), 10).astype(np.int32)
+    value = (np.arange(1000) % 250 + 1).astype(np.int64)
+    order = np.lexsort((account, value))
+    seg = Pairs(account[order], value[order], np.ones(1000, dtype=np.int64),
+                np.bincount(value, minlength=251).astype(np.int64))
+    rarity = content_rarity(seg.degree)
+    rarity[0] = 0.0
+    assert content_density(seg, rarity, CFG.with_(content_link_budget=10_000)) == (8, 2)
+    assert content_density(seg, rarity, CFG.with_(content_link_budget=1_000)) == (5, 2)  # 2 x 500
+    assert content_density(seg, rarity, CFG.with_(content_link_budget=700)) == (3, 2)
+    assert content_density(seg, rarity, CFG.with_(content_link_budget=500)) == (5, 1)
+    assert content_density(seg, rarity, CFG.with_(content_link_budget=10)) == (3, 1)  # the floor
+    links = build_links({k: Pairs(np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                                  np.zeros(1, np.int64)) for k in ("ip", "prefix", "ua", "org", "api_key")}
+                        | {"segment": seg}, CFG.with_(content_link_budget=500))
+    assert 0 < links.u.size <= 500
 
 
 def test_links_combine_sums_kinds_per_pair():
