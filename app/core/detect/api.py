@@ -130,25 +130,28 @@ def analyze(case, config: DetectionConfig | None = None,
     step(0.0, "reading events")
     read_progress = None if progress is None else (lambda f, m: progress(0.4 * f, m))
     cols = load_columns(case, read_progress, cancelled)
-    step(0.4, "reading prompt templates", "read")
+    # features and lockstep first: the 28M (account, template) pairs of the full-scale case
+    # are needed only here, and freeing them before the template text is read keeps the two
+    # largest transients apart (peak memory)
+    step(0.4, "computing account features", "read")
     n_tpl = int(cols.template_ids.size)
     family = cols.template  # exact masked template (features, lockstep)
+    pairs = dict(cols.pairs)
+    pairs["family"] = distinct_pairs(cols.account, family, n_tpl)
+    features = compute_features(cols, family, pairs, cfg.shift_hours, release_ts)
+    family_degree = pairs.pop("family").degree
+    lock, _ = lockstep_links(cols.account, family, cols.ts, cfg, family_degree)
+    del family_degree
+    step(0.5, "reading prompt templates", "features")
     segments = SegmentIndex.empty(n_tpl)
     picked = sample_events(cols.account, cfg.segment_sample_per_account)
     segments.fetch(case, cols.template_ids, cols.template[picked])
     row, seg = segments.expand(cols.template[picked])
     sample = SampledSegments(cols.account[picked], row, seg, picked)
     del picked
-    step(0.5, "computing account features", "segments")
-    pairs = dict(cols.pairs)
-    pairs["family"] = distinct_pairs(cols.account, family, n_tpl)
     pairs["segment"] = distinct_pairs(sample.account[row], seg, segments.n_segments)
-    features = compute_features(cols, family, pairs, cfg.shift_hours, release_ts)
-    step(0.6, "linking accounts", "features")
+    step(0.6, "linking accounts", "segments")
     links = build_links(pairs, cfg)
-    family_degree = pairs.pop("family").degree  # 28M pairs at full scale: only the degree is used on
-    lock, _ = lockstep_links(cols.account, family, cols.ts, cfg, family_degree)
-    del family_degree
     sp = pairs["segment"]
     main = np.zeros(cols.n_accounts, dtype=np.int64)
     shared = sp.pair_degree() >= 2

@@ -87,13 +87,17 @@ def compute_features(cols: EventColumns, family: np.ndarray, pairs: dict[str, Pa
     # per-event temporaries are int32/bool and freed as soon as used: at 29M events every int64
     # copy is 232 MB, and this function used to hold 2.2 GB of them at once
     base = int(ts.min()) // 86400 * 86400 if ts.size else 0  # midnight UTC: hours and days align
-    hour = ((ts - base) // 3600).astype(np.int32)
+    hour = ts - base
+    hour //= 3600
+    hour = hour.astype(np.int32)
     boundary = np.ones(acc.size, dtype=bool)
     boundary[1:] = acc[1:] != acc[:-1]
     new = boundary.copy()
     new[1:] |= hour[1:] != hour[:-1]
     f["active_hours"] = np.bincount(acc[new], minlength=n)
-    day = ((ts - base) // 86400).astype(np.int32)
+    day = ts - base
+    day //= 86400
+    day = day.astype(np.int32)
     new = boundary.copy()
     new[1:] |= day[1:] != day[:-1]
     del day
@@ -118,20 +122,23 @@ def compute_features(cols: EventColumns, family: np.ndarray, pairs: dict[str, Pa
     windows[:, 1:] -= ring[:, : -width][:, : windows.shape[1] - 1]
     f["busiest_shift_share"] = _safe_div(windows.max(axis=1), events)
 
-    same = ~boundary[1:]
-    gaps = np.diff(ts)[same].astype(np.float64)
-    gacc = acc[1:][same]
-    del same
-    gn = np.bincount(gacc, minlength=n)
-    gs = np.bincount(gacc, weights=gaps, minlength=n)
-    gq = np.bincount(gacc, weights=gaps * gaps, minlength=n)
-    del gaps, gacc
+    # gaps between an account's consecutive events: their count and sum follow from the
+    # account's first and last event; only the squares need the per-event array (in place)
+    starts = np.flatnonzero(boundary)
+    ends = np.append(starts[1:], acc.size) - 1
+    gn = np.zeros(n)
+    gs = np.zeros(n)
+    gn[acc[starts]] = ends - starts
+    gs[acc[starts]] = ts[ends] - ts[starts]
+    gaps = np.diff(ts).astype(np.float64)
+    gaps[boundary[1:]] = 0.0
+    gaps *= gaps
+    gq = np.bincount(acc[1:], weights=gaps, minlength=n)
+    del gaps
     mean = _safe_div(gs, gn)
     var = np.maximum(_safe_div(gq, gn) - mean * mean, 0.0)
     f["gap_cv"] = _safe_div(np.sqrt(var), mean)
 
-    starts = np.flatnonzero(boundary)
-    ends = np.append(starts[1:], acc.size) - 1
     first = np.zeros(n, dtype=np.int64)
     last = np.zeros(n, dtype=np.int64)
     first[acc[starts]] = ts[starts]

@@ -45,24 +45,24 @@ def distinct_pairs(account: np.ndarray, value: np.ndarray, n_values: int | None 
     key <<= 32
     key |= account[value != 0]
     key.sort()
-    if key.size:
-        first = np.empty(key.size, dtype=bool)
+    n = key.size
+    if n:
+        first = np.empty(n, dtype=bool)
         first[0] = True
         np.not_equal(key[1:], key[:-1], out=first[1:])
         start = np.flatnonzero(first)
         del first
-        counts = np.diff(np.r_[start, key.size]).astype(np.int64)
         keys = key[start]
+        del key
+        counts = np.diff(np.r_[start, n]).astype(np.int64)
+        del start
     else:
         keys, counts = key, np.zeros(0, dtype=np.int64)
-    del key
-    return _pairs(keys, counts, n_values, value)
-
-
-def _pairs(keys: np.ndarray, counts: np.ndarray, n_values: int | None, value: np.ndarray) -> Pairs:
-    """Pairs from sorted distinct (value << 32 | account) keys and their event counts."""
+        del key
     pv = keys >> 32
-    pa = (keys & 0xFFFFFFFF).astype(np.int32)
+    keys &= 0xFFFFFFFF
+    pa = keys.astype(np.int32)
+    del keys
     size = int(n_values if n_values is not None else (int(value.max()) + 1 if value.size else 1))
     degree = np.bincount(pv, minlength=size).astype(np.int64)
     return Pairs(account=pa, value=pv, events=counts, degree=degree)

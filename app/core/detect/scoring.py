@@ -310,6 +310,7 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         core_size = np.bincount(cl[core], minlength=k)
         peeled = (cl >= 0) & ~core & (core_size[np.maximum(cl, 0)] >= cfg.min_cluster_accounts)
         if peeled.any():
+            del ev_cl, in_cl, targeted, hit, s_cl, s_in  # per-event arrays: free before rescoring
             labels = np.asarray(labels).copy()
             labels[peeled] = labels.max() + 1 + np.arange(int(peeled.sum()))
             return score_clusters(labels, cols, sample, pairs, links, features, cfg, release_ts,
