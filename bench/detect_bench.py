@@ -20,6 +20,7 @@ Usage::
     .venv/bin/python bench/detect_bench.py --preset small --seeds 1 2 3
     .venv/bin/python bench/detect_bench.py --preset full --seeds 1 --keep /tmp/full.hscase
     .venv/bin/python bench/detect_bench.py --preset demo --seeds 1 2 --set labs=10
+    .venv/bin/python bench/detect_bench.py --preset full --seeds 1 --case full.hscase --truth full_truth.csv
 """
 
 from __future__ import annotations
@@ -107,23 +108,30 @@ def baselines(case: Case, k: int) -> dict[str, set[str]]:
 
 
 def run_one(preset: str, seed: int, work: Path, keep: Path | None,
-            overrides: dict | None = None) -> dict:
+            overrides: dict | None = None, existing: tuple[Path, Path] | None = None) -> dict:
+    """Simulate, import, analyze and score one world; ``existing`` = (case, truth) skips the
+    first two (a full-scale case takes ~20 minutes to import)."""
     from app.core.detect import mixed_accounts, suspicious_accounts
     from app.io.importer import import_file
     from app.sim import run_simulation
 
-    export = work / f"{preset}-{seed}.csv"
-    truth_path = work / f"{preset}-{seed}.truth.csv"
-    t = time.time()
-    run_simulation(preset, seed, export, truth=truth_path, **(overrides or {}))
-    sim_s = time.time() - t
-    case_path = keep or work / f"{preset}-{seed}.hscase"
-    if case_path.exists():
-        case_path.unlink()
-    case = Case(case_path, create=True)
-    t = time.time()
-    import_file(case, export)
-    import_s = time.time() - t
+    if existing is not None:
+        case_path, truth_path = existing
+        case = Case(case_path)
+        sim_s = import_s = 0.0
+    else:
+        export = work / f"{preset}-{seed}.csv"
+        truth_path = work / f"{preset}-{seed}.truth.csv"
+        t = time.time()
+        run_simulation(preset, seed, export, truth=truth_path, **(overrides or {}))
+        sim_s = time.time() - t
+        case_path = keep or work / f"{preset}-{seed}.hscase"
+        if case_path.exists():
+            case_path.unlink()
+        case = Case(case_path, create=True)
+        t = time.time()
+        import_file(case, export)
+        import_s = time.time() - t
     child = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT), str(case_path)],
                            capture_output=True, text=True)
     if child.returncode:
@@ -160,7 +168,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", type=Path, help="also write all results as JSON")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=INT",
                     help="override an integer preset field, e.g. --set labs=8 (repeatable)")
+    ap.add_argument("--case", type=Path, help="score an already imported case (with --truth) "
+                                              "instead of simulating; --preset names it")
+    ap.add_argument("--truth", type=Path, help="the truth file of --case")
     args = ap.parse_args(argv)
+    if (args.case is None) != (args.truth is None):
+        ap.error("--case and --truth go together")
     overrides = {}
     for item in args.set:
         name, _, value = item.partition("=")
@@ -172,7 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            r = run_one(args.preset, seed, Path(tmp), args.keep, overrides)
+            existing = (args.case, args.truth) if args.case else None
+            r = run_one(args.preset, seed, Path(tmp), args.keep, overrides, existing)
             results.append(r)
             print(f"{r['preset']} seed={seed}: {r['events']:,} events, {r['accounts']:,} accounts"
                   f" | analyze {r['seconds']:.1f} s, peak RSS {r['rss_mb']:.0f} MB "
