@@ -398,10 +398,10 @@ def score_clusters(labels: np.ndarray, cols: EventColumns, sample: "SampledSegme
         best_kind = max(infra, key=evidence)
         cov_pool, cov_single, nvals, nusers, groups = (a[c] for a in infra[best_kind])
         text = dict(_INFRA_KINDS)[best_kind].format(k=int(nusers), m=int(nvals))
-        shape = ("one connected pool" if groups == 1 else f"{int(groups)} separate groups")
-        sig["infra_sharing"] = (evidence(best_kind), f"{text} used by almost no one else, "
-                                                     f"in {shape} ({cov_pool + cov_single:.0%} "
-                                                     "of their traffic)")
+        shape = ("" if groups == 0 else ", in one connected pool" if groups == 1
+                 else f", in {int(groups)} separate groups")
+        sig["infra_sharing"] = (evidence(best_kind), f"{text} used by almost no one else{shape} "
+                                                     f"({cov_pool + cov_single:.0%} of their traffic)")
         lshare = float(c_locked[c] / n)
         full = max(cfg.sync_ratio_full - 1.0, 1e-9)
         llift = float(np.clip((lock_ratio[c] - 1.0) / full, 0.0, 1.0))
