@@ -18,7 +18,7 @@ import numpy as np
 from .arrays import unique_sorted
 from .columns import EventColumns
 from .config import DetectionConfig
-from .scoring import SampledSegments, ScoreResult, campaign_like
+from .scoring import SampledSegments, ScoreResult, campaign_like, exclusive_segments
 from .segments import SegmentIndex, sample_events
 
 __all__ = ["MixedAccount", "refine_shares", "attach_outsiders", "mixed_flags", "find_mixed"]
@@ -67,7 +67,9 @@ def refine_shares(case, cols: EventColumns, index: SegmentIndex, first: SampledS
     row, seg = index.expand(cols.template[picked])
     owner = np.r_[owner, np.full(index.n_segments - owner.size, -1, dtype=np.int64)]
     sample = SampledSegments(cols.account[picked], row, seg, picked)
-    hit = campaign_like(sample, member_cl, keys, k, owner)
+    exclusive = exclusive_segments(sample, member_cl, keys, k, owner)
+    hit = np.zeros(sample.account.size, dtype=bool)
+    hit[row[exclusive]] = True
     n_acc = cols.n_accounts
     sampled = np.bincount(sample.account, minlength=n_acc)
     hits = np.bincount(sample.account[hit], minlength=n_acc)
@@ -76,13 +78,6 @@ def refine_shares(case, cols: EventColumns, index: SegmentIndex, first: SampledS
     # a member needs two (a 3-event developer whom Leiden put beside a campaign, with one
     # sentence in common, is not a third campaign)
     outsider = member_cl < 0
-    judged = np.where(outsider[sample.account[row]], owner[seg], member_cl[sample.account[row]])
-    exclusive = np.zeros(row.size, dtype=bool)
-    ok = judged >= 0
-    if keys.size and ok.any():
-        key = seg[ok] * (k + 1) + judged[ok]
-        pos = np.clip(np.searchsorted(keys, key), 0, keys.size - 1)
-        exclusive[ok] = keys[pos] == key
     n_seg = max(int(index.n_segments), 1)
     pair = unique_sorted(sample.account[row[exclusive]].astype(np.int64) * n_seg + seg[exclusive])
     distinct = np.bincount(pair // n_seg, minlength=n_acc)

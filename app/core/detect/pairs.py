@@ -41,9 +41,11 @@ def distinct_pairs(account: np.ndarray, value: np.ndarray, n_values: int | None 
     template) pairs among 29M events, and ``np.unique`` with an inverse needed three more
     arrays that size.
     """
-    key = value[value != 0].astype(np.int64)
+    present = value != 0
+    key = value[present].astype(np.int64)
     key <<= 32
-    key |= account[value != 0]
+    key |= account[present]
+    del present
     key.sort()
     n = key.size
     if n:

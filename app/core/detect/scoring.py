@@ -33,7 +33,7 @@ from .synchrony import synchrony_ratio
 from .pairs import Pairs
 
 __all__ = ["ClusterResult", "ScoreResult", "SampledSegments", "score_clusters",
-           "campaign_like", "new_accounts", "TARGETED_CAPABILITIES"]
+           "campaign_like", "exclusive_segments", "new_accounts", "TARGETED_CAPABILITIES"]
 
 #: capability indices a distillation campaign targets: coding, math, reasoning, agentic
 TARGETED_CAPABILITIES = (1, 2, 3, 4)
@@ -162,24 +162,33 @@ class SampledSegments:
     event: np.ndarray | None = None
 
 
-def campaign_like(sample: SampledSegments, cl: np.ndarray, excl_keys: np.ndarray,
-                  k: int, owner: np.ndarray | None = None) -> np.ndarray:
-    """Per sampled event: does it carry a segment exclusive to the cluster it is judged against?
+def exclusive_segments(sample: SampledSegments, cl: np.ndarray, excl_keys: np.ndarray,
+                       k: int, owner: np.ndarray | None = None) -> np.ndarray:
+    """Per (row, segment) pair of ``sample``: is the segment exclusive to the cluster it is
+    judged against?
 
     Members are judged against their own cluster; with ``owner`` (segment -> flagged cluster or
     -1), accounts outside every cluster are judged against the owner of each segment.
     """
-    hit = np.zeros(sample.account.size, dtype=bool)
+    found = np.zeros(sample.row.size, dtype=bool)
     if not sample.row.size or not excl_keys.size:
-        return hit
+        return found
     c = cl[sample.account[sample.row]]
     if owner is not None:
         c = np.where(c >= 0, c, owner[sample.segment])
     ok = c >= 0
     key = sample.segment[ok] * (k + 1) + c[ok]
     pos = np.clip(np.searchsorted(excl_keys, key), 0, excl_keys.size - 1)
-    found = excl_keys[pos] == key
-    hit[sample.row[ok][found]] = True
+    found[ok] = excl_keys[pos] == key
+    return found
+
+
+def campaign_like(sample: SampledSegments, cl: np.ndarray, excl_keys: np.ndarray,
+                  k: int, owner: np.ndarray | None = None) -> np.ndarray:
+    """Per sampled event: does it carry a segment exclusive to the cluster it is judged against
+    (see :func:`exclusive_segments`)?"""
+    hit = np.zeros(sample.account.size, dtype=bool)
+    hit[sample.row[exclusive_segments(sample, cl, excl_keys, k, owner)]] = True
     return hit
 
 
