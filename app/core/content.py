@@ -47,30 +47,42 @@ _GUARD_SUBSET = 0.25
 
 @dataclass
 class PromptFacts:
-    """Content facts for a batch of distinct prompts, aligned with the input.
+    """Content facts for a batch of prompts, aligned with the input.
+
+    The template keys are held once per distinct key (``keys``) with an index per prompt
+    (``key_index``), not expanded per prompt: the facts travel back from a worker process by
+    pickling, and the expanded keys were the bulk of that payload.
 
     Attributes
     ----------
-    template_key:
-        pyarrow string array: the masked, normalised prompt.
+    keys:
+        pyarrow string array: the distinct masked, normalised prompts (template keys).
+    key_index:
+        int64 (or int32) index into ``keys`` of each prompt.
     template_id:
-        int64 :func:`hash64` of ``template_key``.
+        int64 :func:`hash64` of each prompt's template key.
     simhash:
-        int64 64-bit SimHash of ``template_key`` (bit pattern of the unsigned value).
+        int64 64-bit SimHash of each prompt's template key (bit pattern of the unsigned value).
     capability:
-        int8 index into :data:`CAPABILITIES`.
+        int8 index into :data:`CAPABILITIES`, per prompt.
     cot:
-        bool, chain-of-thought elicitation.
+        bool, chain-of-thought elicitation, per prompt.
     """
 
-    template_key: pa.Array
+    keys: pa.Array
+    key_index: np.ndarray
     template_id: np.ndarray
     simhash: np.ndarray
     capability: np.ndarray
     cot: np.ndarray
 
+    @property
+    def template_key(self) -> pa.Array:
+        """pyarrow string array: the template key of each prompt (``keys.take(key_index)``)."""
+        return self.keys.take(pa.array(self.key_index))
+
     def __len__(self) -> int:
-        return len(self.template_id)
+        return len(self.key_index)
 
 
 def _as_strings(texts, what: str) -> pa.Array:
@@ -208,7 +220,8 @@ def analyze_prompts(texts: pa.Array, rules: ContentRules) -> PromptFacts:
     n = len(texts)
     if n == 0:
         return PromptFacts(
-            template_key=pa.array([], pa.string()),
+            keys=pa.array([], pa.string()),
+            key_index=np.empty(0, np.int64),
             template_id=np.empty(0, np.int64),
             simhash=np.empty(0, np.int64),
             capability=np.empty(0, np.int8),
@@ -216,7 +229,8 @@ def analyze_prompts(texts: pa.Array, rules: ContentRules) -> PromptFacts:
         )
     keys, index = _templates(texts, rules)
     return PromptFacts(
-        template_key=keys.take(pa.array(index)),
+        keys=keys,
+        key_index=index,
         template_id=hash64(keys)[index],
         simhash=simhash64(keys)[index],
         capability=_classify(keys, rules)[index],

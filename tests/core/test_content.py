@@ -105,6 +105,34 @@ def test_template_id_is_hash_of_key_and_facts_follow_the_key(rules):
         assert f.cot[i] == f.cot[i + 1]
 
 
+def test_facts_hold_distinct_keys_and_an_index(rules):
+    prompts = [a for pair in SAME_TEMPLATE for a in pair] + DIFFERENT_WORDING
+    f = facts(prompts, rules)
+    assert len(f) == len(prompts) == len(f.key_index)
+    assert f.keys.type == pa.string() and f.keys.null_count == 0
+    assert len(set(f.keys.to_pylist())) == len(f.keys) < len(prompts)  # distinct, shared by slot fills
+    assert f.key_index.dtype in (np.int64, np.int32)
+    assert 0 <= f.key_index.min() and f.key_index.max() < len(f.keys)
+    # the per-prompt property is the index applied to the distinct keys, and is read-only
+    assert f.template_key.to_pylist() == [f.keys[i].as_py() for i in f.key_index]
+    with pytest.raises(AttributeError):
+        f.template_key = f.keys
+    np.testing.assert_array_equal(f.template_id, hash64(f.keys)[f.key_index])
+
+
+def test_facts_pickle_without_the_expanded_keys(rules):
+    import pickle
+
+    prompts = [f"Ask {name} about item {i}" for i, name in enumerate(["Ann Lee", "Bo", "Cy Young"] * 400)]
+    f = facts(prompts, rules)
+    assert len(f.keys) == 1
+    back = pickle.loads(pickle.dumps(f))
+    assert back.template_key.to_pylist() == f.template_key.to_pylist()
+    for name in ("key_index", "template_id", "simhash", "capability", "cot"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(f, name))
+    assert len(pickle.dumps(f)) < len(pickle.dumps(f.template_key))
+
+
 def test_input_forms_and_dtypes(rules):
     prompts = ["Solve 2 + 2", "Grüße aus Köln, Frau Müller!", "", "   "]
     base = facts(prompts, rules)
@@ -123,7 +151,7 @@ def test_input_forms_and_dtypes(rules):
 
 def test_empty_input(rules):
     f = facts([], rules)
-    assert len(f) == 0 and len(f.template_key) == 0
+    assert len(f) == 0 and len(f.template_key) == 0 and len(f.keys) == 0 and len(f.key_index) == 0
     assert f.capability.dtype == np.int8 and f.cot.dtype == np.bool_
 
 
