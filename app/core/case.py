@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import schema
+from .bulk_db import BulkConnection
 from .errors import CaseError
 
 __all__ = ["Case", "MIGRATIONS", "PAGE_SIZE", "DEFAULT_PROMPT_CAP"]
@@ -143,6 +144,15 @@ class Case:
             yield fairy.driver_connection
         finally:
             fairy.close()
+
+    @contextmanager
+    def bulk(self) -> Iterator[BulkConnection]:
+        """An autocommit ADBC connection for an import, which moves rows as Arrow tables."""
+        con = BulkConnection(self.path)
+        try:
+            yield con
+        finally:
+            con.close()
 
     @property
     def schema_version(self) -> int:

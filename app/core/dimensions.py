@@ -2,21 +2,24 @@
 
 Each dimension keeps its value -> id map in memory for the length of an import (distinct
 values are few next to events: tens of thousands of accounts against tens of millions of
-requests), encodes a whole Arrow column at once via ``dictionary_encode`` (so Python touches
-each *distinct* value of a batch once, not each row), and inserts only the values it has not
-seen, inside the import's transaction.
+requests), encodes a whole Arrow column at once (``dictionary_encode``, then the distinct
+values matched against the cache with Arrow's ``index_in``: no Python object per value), and
+inserts only the values it has not seen, as one Arrow ingest, inside the import's transaction.
+Plain IPv4 addresses get their /24 by one regex rewrite of the whole column; only other forms
+(IPv6, zero-padded, zone ids) are parsed one by one.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import sqlite3
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Dimension", "IpDimension", "ip_prefix", "clean_strings", "CACHE_LIMIT"]
+from .bulk_db import BulkConnection
+
+__all__ = ["Dimension", "IpDimension", "ip_prefix", "ip_prefixes", "clean_strings", "CACHE_LIMIT"]
 
 #: values of one dimension kept in memory during an import (about 150 bytes each)
 CACHE_LIMIT = 200_000
@@ -64,74 +67,111 @@ class Dimension:
     """One dimension table (``id``, ``<column>``) seen through a bounded value -> id cache.
 
     The cache holds at most :data:`CACHE_LIMIT` values, so memory does not grow with the
-    export (a full-scale case has millions of distinct accounts, keys and addresses); a value
-    it does not hold is looked up in the table's unique index. While the table held nothing
-    before this import and the cache was never emptied, a miss is known to be new without asking.
+    export (a full-scale case has millions of distinct accounts, keys and addresses); values it
+    does not hold are looked up in the table's unique index, all of a batch in one join. While
+    the table held nothing before this import and the cache was never emptied, a miss is known
+    to be new without asking. The cache is two Arrow/numpy arrays (values, ids), matched with
+    Arrow's hash kernels, so Python never touches a value one by one.
     """
 
-    def __init__(self, con: sqlite3.Connection, table: str, column: str = "name"):
+    def __init__(self, con: BulkConnection, table: str, column: str = "name"):
         self.con, self.table, self.column = con, table, column
-        self.ids: dict[str, int] = {}
-        last = con.execute(f"SELECT max(id) FROM {table}").fetchone()[0]  # noqa: S608
+        self._values = pa.array([], pa.string())
+        self._ids = np.empty(0, np.int64)
+        last = con.scalar(f"SELECT max(id) FROM {table}")  # noqa: S608
         self.next_id = 1 + (last or 0)
         self._cache_is_complete = last is None
 
-    def _insert(self, rows: list[tuple[int, str]]) -> None:
-        self.con.executemany(
-            f"INSERT INTO {self.table}(id, {self.column}) VALUES (?, ?)", rows  # noqa: S608
-        )
+    def __len__(self) -> int:
+        """Values held in the cache."""
+        return len(self._values)
 
-    def _stored(self, values: list[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for k in range(0, len(values), 500):
-            chunk = values[k:k + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update((v, i) for i, v in self.con.execute(
-                f"SELECT id, {self.column} FROM {self.table} WHERE {self.column} IN ({marks})", chunk))  # noqa: S608
-        return found
+    def _insert(self, ids: np.ndarray, values: pa.Array) -> None:
+        self.con.ingest(self.table, pa.table({"id": ids, self.column: values}))
 
-    def lookup(self, values: list[str]) -> np.ndarray:
-        """Ids of ``values`` (adding the new ones)."""
-        ids = self.ids
-        distinct = list(dict.fromkeys(values))
-        missing = [v for v in distinct if v not in ids]
-        if missing:
-            if len(ids) + len(missing) > CACHE_LIMIT:
-                ids.clear()
-                self._cache_is_complete = False
-                missing = distinct
-            found = {} if self._cache_is_complete else self._stored(missing)
-            new: list[tuple[int, str]] = []
-            for v in missing:
-                vid = found.get(v)
-                if vid is None:
-                    vid = self.next_id
-                    self.next_id += 1
-                    new.append((vid, v))
-                ids[v] = vid
-            if new:
-                self._insert(new)
-        return np.fromiter((ids[v] for v in values), dtype=np.int64, count=len(values))
+    def _stored(self, values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """Those of ``values`` already in the table, with their ids."""
+        self.con.execute("DROP TABLE IF EXISTS temp.dimension_lookup")
+        self.con.ingest("dimension_lookup", pa.table({"v": values}), temporary=True)
+        found = self.con.execute(
+            f"SELECT t.{self.column}, t.id FROM temp.dimension_lookup l "  # noqa: S608
+            f"JOIN {self.table} t ON t.{self.column} = l.v").fetch_arrow()
+        self.con.execute("DROP TABLE temp.dimension_lookup")
+        return (found.column(0).combine_chunks().cast(pa.string()),
+                found.column(1).combine_chunks().cast(pa.int64()).to_numpy())
+
+    def lookup(self, values: pa.Array | list[str]) -> np.ndarray:
+        """Ids of distinct, non-null ``values`` (adding the new ones to the table)."""
+        if not isinstance(values, pa.Array):
+            values = pa.array(values, pa.string())
+        if values.type != pa.string():
+            values = values.cast(pa.string())
+        if len(values) == 0:
+            return np.empty(0, np.int64)
+        pos = pc.index_in(values, value_set=self._values)
+        held = pc.is_valid(pos).to_numpy(zero_copy_only=False)
+        if held.all():
+            return self._ids[pos.to_numpy(zero_copy_only=False)]
+        if len(self._values) + int((~held).sum()) > CACHE_LIMIT:
+            self._values, self._ids = pa.array([], pa.string()), np.empty(0, np.int64)
+            self._cache_is_complete = False
+            held = np.zeros(len(values), bool)
+        out = np.zeros(len(values), np.int64)
+        if held.any():
+            out[held] = self._ids[pos.filter(pa.array(held)).to_numpy(zero_copy_only=False)]
+        miss_at = np.flatnonzero(~held)
+        missing = values.take(pa.array(miss_at))
+        miss_ids = np.zeros(len(missing), np.int64)
+        new = np.ones(len(missing), bool)
+        if not self._cache_is_complete:
+            stored_values, stored_ids = self._stored(missing)
+            if len(stored_values):
+                where = pc.index_in(missing, value_set=stored_values)
+                known = pc.is_valid(where).to_numpy(zero_copy_only=False)
+                miss_ids[known] = stored_ids[where.filter(pa.array(known)).to_numpy(zero_copy_only=False)]
+                new = ~known
+        if new.any():
+            fresh = np.arange(self.next_id, self.next_id + int(new.sum()), dtype=np.int64)
+            self.next_id += len(fresh)
+            miss_ids[new] = fresh
+            self._insert(fresh, missing.filter(pa.array(new)))
+        out[miss_at] = miss_ids
+        self._values = pa.concat_arrays([self._values, missing])
+        self._ids = np.concatenate([self._ids, miss_ids])
+        return out
 
     def encode(self, arr: pa.Array) -> pa.Array:
         """Int64 ids for a cleaned string column; nulls stay null."""
         enc = pc.dictionary_encode(arr)
-        ids = self.lookup(enc.dictionary.to_pylist())
+        ids = self.lookup(enc.dictionary)
         return pa.array(ids, type=pa.int64()).take(enc.indices)
+
+
+#: a dotted IPv4 address written canonically (no leading zeros, each part < 256), or with
+#: its last part masked as ``***``: its /24 is a text rewrite, no parsing needed
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_PLAIN_V4 = f"^({_OCTET}\\.{_OCTET}\\.{_OCTET})\\.(?:{_OCTET}|\\*\\*\\*)$"
+
+
+def ip_prefixes(addresses: pa.Array) -> pa.Array:
+    """:func:`ip_prefix` of every address: plain IPv4 by one regex rewrite, the rest one by one."""
+    plain = pc.match_substring_regex(addresses, _PLAIN_V4)
+    out = pc.replace_substring_regex(addresses, _PLAIN_V4, "\\1.0/24")
+    others = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    if len(others) == 0:
+        return out
+    slow = pa.array([ip_prefix(a) for a in addresses.take(pa.array(others)).to_pylist()], pa.string())
+    return pc.replace_with_mask(out, pc.invert(plain), slow)
 
 
 class IpDimension(Dimension):
     """IP addresses, each linked to its /24 or /48 prefix in ``ip_prefixes``."""
 
-    def __init__(self, con: sqlite3.Connection):
+    def __init__(self, con: BulkConnection):
         super().__init__(con, "ips", "address")
         self.prefixes = Dimension(con, "ip_prefixes", "prefix")
 
-    def _insert(self, rows: list[tuple[int, str]]) -> None:
-        prefixes = [ip_prefix(v) for _, v in rows]
-        known = [p for p in prefixes if p is not None]
-        pid = dict(zip(known, self.prefixes.lookup(known).tolist())) if known else {}
-        self.con.executemany(
-            "INSERT INTO ips(id, address, prefix_id) VALUES (?, ?, ?)",
-            [(i, v, pid.get(p)) for (i, v), p in zip(rows, prefixes)],
-        )
+    def _insert(self, ids: np.ndarray, values: pa.Array) -> None:
+        enc = pc.dictionary_encode(ip_prefixes(values))
+        prefix_ids = pa.array(self.prefixes.lookup(enc.dictionary), pa.int64()).take(enc.indices)
+        self.con.ingest("ips", pa.table({"id": ids, "address": values, "prefix_id": prefix_ids}))
