@@ -157,9 +157,9 @@ def steps(arr: pa.Array, rules) -> dict[str, float]:
         times[name] = times.get(name, 0.0) + time.process_time() - t0
 
     t0 = time.process_time()
-    keys, index = content._templates(arr, rules, tick=tick)
+    keys, index, ids = content._templates(arr, rules, tick=tick)
     times["templates (total)"] = time.process_time() - t0
-    for name, fn in (("hash64", lambda: content.hash64(keys)), ("simhash64", lambda: simhash64(keys)),
+    for name, fn in (("simhash64", lambda: simhash64(keys)),
                      ("capability", lambda: content._classify(keys, rules)),
                      ("cot", lambda: content._matches(keys, rules.cot_patterns))):
         t0 = time.process_time()

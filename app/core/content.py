@@ -19,6 +19,7 @@ and the id are computed for each distinct key and broadcast back to the prompts.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,8 @@ __all__ = [
 MASK_BATCH = 65536
 #: below this share of matching rows a guarded rule rewrites only the matching rows
 _GUARD_SUBSET = 0.25
+#: a pattern pass filters the undecided keys into a smaller array once they are fewer than this
+_SUBSET_SHARE = 0.8
 
 
 @dataclass
@@ -161,42 +164,115 @@ def _distinct(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return encoded.dictionary, encoded.indices.to_numpy().astype(np.int64, copy=False)
 
 
-def _templates(texts: pa.Array, rules: ContentRules) -> tuple[pa.Array, np.ndarray]:
-    """Distinct template keys of ``texts`` and the key index of every prompt."""
+def _merge(keys_parts: list[pa.Array], index_parts: list[np.ndarray]) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Merge the per-batch distinct keys: (distinct keys, key index per prompt, hash64 of each key).
+
+    Keys are matched across batches by their 64-bit :func:`hash64` (which the template id needs
+    anyway) instead of by hashing the strings again into one large table. Every key that is
+    matched to an earlier one is compared with it byte for byte, and on any disagreement (a hash
+    collision) the merge falls back to matching the strings, so the result is always that of
+    :func:`_distinct` on the concatenated keys: same keys in the same (first-seen) order.
+    """
+    ids_parts = [hash64(k) for k in keys_parts]
+    ids = np.concatenate(ids_parts)
+    encoded = pc.dictionary_encode(pa.array(ids))
+    part_to_key = encoded.indices.to_numpy().astype(np.int64, copy=False)
+    rows = np.arange(len(ids))
+    first = np.empty(len(encoded.dictionary), np.int64)
+    first[part_to_key[::-1]] = rows[::-1]  # the last write wins: the first row of each key
+    chunked = pa.chunked_array(keys_parts, pa.string())
+    repeat = np.flatnonzero(first[part_to_key] != rows)
+    if len(repeat):
+        earlier = first[part_to_key[repeat]]
+        same = pc.equal(chunked.take(pa.array(repeat)), chunked.take(pa.array(earlier)))
+        if not pc.all(same).as_py():
+            keys, part_to_key = _distinct(pa.concat_arrays(keys_parts))
+            ids = hash64(keys)
+            first = None
+    if first is not None:
+        keys = chunked.take(pa.array(first)).combine_chunks()
+        ids = ids[first]
+    base = np.cumsum([0] + [len(k) for k in keys_parts[:-1]])
+    index = np.concatenate([part_to_key[b + idx] for b, idx in zip(base, index_parts)])
+    return keys, index, ids
+
+
+def _templates(texts: pa.Array, rules: ContentRules, tick=None) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Distinct template keys of ``texts``, the key index of every prompt and the keys' hash64.
+
+    ``tick(step_name, process_time_at_start)``, when given, is called after each step (for the
+    benchmark's per-step figures).
+    """
+    clock = time.process_time
     keys_parts: list[pa.Array] = []
     index_parts: list[np.ndarray] = []
     for start in range(0, len(texts), MASK_BATCH):
         part = texts.slice(start, MASK_BATCH)
         if pa.types.is_large_string(part.type):
             part = part.cast(pa.string())
-        masked, row_to_masked = _distinct(_apply(part, rules.mask))
-        keys, masked_to_key = _distinct(_apply(masked, rules.normalise))
+        for rule in rules.mask:
+            t0 = clock()
+            part = _rewrite(part, rule)
+            if tick:
+                tick(f"mask {rule.name}", t0)
+        t0 = clock()
+        masked, row_to_masked = _distinct(part)
+        if tick:
+            tick("distinct masked", t0)
+        for rule in rules.normalise:
+            t0 = clock()
+            masked = _rewrite(masked, rule)
+            if tick:
+                tick(f"normalise {rule.name}", t0)
+        t0 = clock()
+        keys, masked_to_key = _distinct(masked)
         keys_parts.append(keys)
         index_parts.append(masked_to_key[row_to_masked])
+        if tick:
+            tick("distinct keys", t0)
+    t0 = clock()
     if len(keys_parts) == 1:
-        return keys_parts[0], index_parts[0]
-    keys, part_to_key = _distinct(pa.concat_arrays(keys_parts))
-    base = np.cumsum([0] + [len(k) for k in keys_parts[:-1]])
-    index = np.concatenate([part_to_key[b + idx] for b, idx in zip(base, index_parts)])
-    return keys, index
+        out = keys_parts[0], index_parts[0], hash64(keys_parts[0])
+    else:
+        out = _merge(keys_parts, index_parts)
+    if tick:
+        tick("merge batches + hash64", t0)
+    return out
+
+
+def _first_match(keys: pa.Array, patterns) -> np.ndarray:
+    """Position in ``patterns`` of the first pattern that matches each key, or -1.
+
+    Each pattern runs only on the keys that no earlier pattern matched: once enough keys are
+    decided, the rest are filtered into a smaller array first.
+    """
+    first = np.full(len(keys), -1, np.int64)
+    todo = keys  # keys still undecided (all of them, or a filtered copy)
+    where = None  # positions of ``todo`` in ``keys``; None while todo is keys itself
+    open_ = np.ones(len(keys), bool)  # undecided, over ``todo``
+    for i, pattern in enumerate(patterns):
+        if where is not None and len(where) == 0:
+            break
+        if open_.sum() < _SUBSET_SHARE * len(open_):  # shrink the working set
+            where = np.flatnonzero(open_) if where is None else where[open_]
+            todo = todo.filter(pa.array(open_))
+            open_ = np.ones(len(todo), bool)
+        hit = pc.match_substring_regex(todo, pattern).to_numpy(zero_copy_only=False)
+        hit &= open_
+        first[hit.nonzero()[0] if where is None else where[hit]] = i
+        open_ &= ~hit
+    return first
 
 
 def _matches(keys: pa.Array, patterns: tuple[str, ...]) -> np.ndarray:
     """True where any of ``patterns`` matches."""
-    hit = np.zeros(len(keys), bool)
-    for pattern in patterns:
-        hit |= pc.match_substring_regex(keys, pattern).to_numpy(zero_copy_only=False)
-    return hit
+    return _first_match(keys, patterns) >= 0
 
 
 def _classify(keys: pa.Array, rules: ContentRules) -> np.ndarray:
-    capability = np.zeros(len(keys), np.int8)
-    decided = np.zeros(len(keys), bool)
-    for cls, pattern in rules.capability_patterns:  # highest priority first
-        hit = _matches(keys, (pattern,))
-        capability[hit & ~decided] = cls
-        decided |= hit
-    return capability
+    """Capability class of each key: that of the first class (in priority order) that matches."""
+    classes = np.array([0] + [cls for cls, _ in rules.capability_patterns], np.int8)
+    return classes[_first_match(keys, [pattern for _, pattern in rules.capability_patterns]) + 1]
 
 
 def analyze_prompts(texts: pa.Array, rules: ContentRules) -> PromptFacts:
@@ -227,11 +303,11 @@ def analyze_prompts(texts: pa.Array, rules: ContentRules) -> PromptFacts:
             capability=np.empty(0, np.int8),
             cot=np.empty(0, bool),
         )
-    keys, index = _templates(texts, rules)
+    keys, index, ids = _templates(texts, rules)
     return PromptFacts(
         keys=keys,
         key_index=index,
-        template_id=hash64(keys)[index],
+        template_id=ids[index],
         simhash=simhash64(keys)[index],
         capability=_classify(keys, rules)[index],
         cot=_matches(keys, rules.cot_patterns)[index],

@@ -33,7 +33,7 @@ _BIT = np.arange(64, dtype=np.uint64)
 #: texts with more features than this use the per-text path
 LONG_FEATURES = 256
 #: texts per batch of the vectorised path (bounds memory)
-BATCH = 16384
+BATCH = 8192
 
 
 def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -61,18 +61,25 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def _load8(data: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """Little-endian uint64 made of the 8 bytes starting at each byte position ``pos``.
+    """Little-endian uint64 made of the 8 bytes starting at each byte position ``pos`` (ascending).
 
-    Builds the eight byte-shifted uint64 views of the buffer once, so each load is a single
-    gather (numpy shifts by per-element amounts are slow).
+    Bytes past the end of ``data`` read as 0. The loads are one gather from an unaligned uint64
+    view of the buffer with a one-byte stride (no copy of the bytes); only the few positions in
+    the last seven bytes read from a small zero-padded copy of the tail.
     """
-    k = (len(data) + 7) // 8
-    padded = np.zeros(8 * k + 8, np.uint8)
-    padded[: len(data)] = data
-    shifted = np.empty((8, k), np.uint64)
-    for a in range(8):
-        shifted[a] = padded[a : a + 8 * k].view("<u8")
-    return shifted.ravel()[(pos & 7) * k + (pos >> 3)]
+    n = len(data)
+    out = np.empty(len(pos), np.uint64)
+    split = int(np.searchsorted(pos, n - 7, side="left"))  # pos[:split] have 8 bytes to read
+    if split:
+        view = np.ndarray(shape=(n - 7,), dtype="<u8", buffer=data, strides=(1,))
+        np.take(view, pos[:split], out=out[:split])
+    if split < len(pos):
+        tail_start = max(n - 7, 0)
+        tail = np.zeros(16, np.uint8)
+        tail[: n - tail_start] = data[tail_start:]
+        tail_view = np.ndarray(shape=(9,), dtype="<u8", buffer=tail, strides=(1,))
+        out[split:] = tail_view[pos[split:] - tail_start]
+    return out
 
 
 def _tokens(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,23 +88,27 @@ def _tokens(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarr
     if nbytes == 0:
         return np.empty(0, np.uint64), np.zeros(len(offsets), np.int64)
     word = data > 32
+    # a start is a word byte after a non-word byte (a > b on bools is a & ~b), an end the reverse
     starts = np.empty(nbytes, bool)
     starts[0] = word[0]
-    np.logical_and(word[1:], ~word[:-1], out=starts[1:])
+    np.greater(word[1:], word[:-1], out=starts[1:])
     heads = offsets[:-1][offsets[:-1] < nbytes]
     starts[heads] = word[heads]
     ends = np.empty(nbytes, bool)
     ends[-1] = word[-1]
-    np.logical_and(word[:-1], ~word[1:], out=ends[:-1])
+    np.greater(word[:-1], word[1:], out=ends[:-1])
     tails = offsets[1:][offsets[1:] > 0] - 1
     ends[tails] = word[tails]
     s = np.flatnonzero(starts)
-    e = np.flatnonzero(ends) + 1
+    e = np.flatnonzero(ends)
+    e += 1
     length = e - s
     h = _load8(data, s)
     h &= _LEN_MASK[np.minimum(length, 8)]
     h *= _K_FIRST
-    h ^= length.astype(np.uint64) * _K_LEN
+    length = length.astype(np.uint64)
+    length *= _K_LEN
+    h ^= length
     return _mix(h), np.searchsorted(s, offsets)
 
 
