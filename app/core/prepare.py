@@ -237,17 +237,19 @@ def prepare(canon: pa.Table, numbers: np.ndarray, raw_rows: RawRows | None, prom
 def _prompts(prompt: pa.Array, cap: int, rules: content.ContentRules, out: Prepared,
              submit: Callable[[pa.Array], Future] | None, seen: SeenPrompts | None) -> None:
     out.prompt_len = pc.cast(pc.utf8_length(prompt), pa.int64())
-    uniq = pc.unique(pc.drop_null(prompt))
+    encoded = pc.dictionary_encode(prompt)  # distinct prompts and each event's index: one hash pass
+    uniq = encoded.dictionary
     if len(uniq) == 0:
         return
     out.prompt_ids = content.hash64(uniq)
-    out.prompt_index = pc.index_in(prompt, value_set=uniq)
+    out.prompt_index = encoded.indices
     if seen is not None:
         seen.lookup(out)
         staged = uniq if len(out.stage) == len(uniq) else uniq.take(pa.array(out.stage))
     else:
         out.stage, staged = np.arange(len(uniq)), uniq
-    out.prompt_text = pc.utf8_slice_codeunits(staged, 0, cap)
+    longest = pc.max(pc.binary_length(staged)).as_py() or 0  # bytes >= characters
+    out.prompt_text = staged if longest <= cap else pc.utf8_slice_codeunits(staged, 0, cap)
     out.prompt_length = pc.utf8_length(staged).to_numpy(zero_copy_only=False)
     if submit is not None and len(staged):
         out.facts_future, out.rules = submit(out.prompt_text), rules
