@@ -180,21 +180,24 @@ def _merge(keys_parts: list[pa.Array], index_parts: list[np.ndarray]) -> tuple[p
     rows = np.arange(len(ids))
     first = np.empty(len(encoded.dictionary), np.int64)
     first[part_to_key[::-1]] = rows[::-1]  # the last write wins: the first row of each key
-    chunked = pa.chunked_array(keys_parts, pa.string())
+    every = pa.concat_arrays(keys_parts)
     repeat = np.flatnonzero(first[part_to_key] != rows)
     if len(repeat):
         earlier = first[part_to_key[repeat]]
-        same = pc.equal(chunked.take(pa.array(repeat)), chunked.take(pa.array(earlier)))
+        same = pc.equal(every.take(pa.array(repeat)), every.take(pa.array(earlier)))
         if not pc.all(same).as_py():
-            keys, part_to_key = _distinct(pa.concat_arrays(keys_parts))
-            ids = hash64(keys)
-            first = None
-    if first is not None:
-        keys = chunked.take(pa.array(first)).combine_chunks()
-        ids = ids[first]
+            keys, part_to_key = _distinct(every)
+            return keys, _spread(keys_parts, part_to_key, index_parts), hash64(keys)
+    # first rows are ascending (keys are numbered in first-seen order), so a filter keeps them in order
+    keep = np.zeros(len(ids), bool)
+    keep[first] = True
+    return every.filter(pa.array(keep)), _spread(keys_parts, part_to_key, index_parts), ids[first]
+
+
+def _spread(keys_parts: list[pa.Array], part_to_key: np.ndarray, index_parts: list[np.ndarray]) -> np.ndarray:
+    """Key index of every prompt from the per-batch indexes and each batch key's merged index."""
     base = np.cumsum([0] + [len(k) for k in keys_parts[:-1]])
-    index = np.concatenate([part_to_key[b + idx] for b, idx in zip(base, index_parts)])
-    return keys, index, ids
+    return np.concatenate([part_to_key[b + idx] for b, idx in zip(base, index_parts)])
 
 
 def _templates(texts: pa.Array, rules: ContentRules, tick=None) -> tuple[pa.Array, np.ndarray, np.ndarray]:

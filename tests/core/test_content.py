@@ -410,3 +410,53 @@ def test_edited_rules_change_the_result(tmp_path):
     assert custom.version == "1-local"
     assert analyze_prompts(pa.array(["Mull it over, then answer."]), custom).cot.tolist() == [True]
     assert analyze_prompts(pa.array(["Mull it over, then answer."]), load_rules()).cot.tolist() == [False]
+
+
+# ----------------------------------------------------------------------------- speed paths
+def _corpus():
+    texts = [t for v in CLASS_EXAMPLES.values() for t in v] + COT_POSITIVE + COT_NEGATIVE
+    texts += [p for p, _ in PRIORITY] + DIFFERENT_WORDING + [a for pair in SAME_TEMPLATE for a in pair]
+    return texts
+
+
+def test_pattern_passes_on_undecided_keys_match_a_plain_loop(rules):
+    import pyarrow.compute as pc
+
+    arr = pa.array(_corpus() * 3 + ["plain words only"] * 5, pa.string())
+    hits = [pc.match_substring_regex(arr, p).to_numpy(zero_copy_only=False)
+            for _, p in rules.capability_patterns]
+    expected = np.zeros(len(arr), np.int8)
+    for (cls, _), hit in zip(reversed(rules.capability_patterns), reversed(hits)):
+        expected[hit] = cls  # the highest priority written last
+    got = content._classify(arr, rules)
+    np.testing.assert_array_equal(got, expected)
+    assert len(set(got.tolist())) >= 4  # several classes decided, so the working set shrank
+    cot = np.zeros(len(arr), bool)
+    for p in rules.cot_patterns:
+        cot |= pc.match_substring_regex(arr, p).to_numpy(zero_copy_only=False)
+    np.testing.assert_array_equal(content._matches(arr, rules.cot_patterns), cot)
+    assert cot.any() and not cot.all()
+
+
+def test_batch_merge_survives_hash_collisions(rules, monkeypatch):
+    texts = _corpus() * 2
+    monkeypatch.setattr(content, "MASK_BATCH", 5)
+    clean = facts(texts, rules)
+    real = content.hash64
+    monkeypatch.setattr(content, "hash64", lambda keys: real(keys) & 3)  # four values: collisions
+    merged = facts(texts, rules)
+    assert merged.keys.equals(clean.keys)
+    np.testing.assert_array_equal(merged.key_index, clean.key_index)
+    np.testing.assert_array_equal(merged.template_id, clean.template_id & 3)
+    monkeypatch.setattr(content, "MASK_BATCH", 1 << 20)  # one batch: no merge
+    single = facts(texts, rules)
+    assert single.keys.equals(clean.keys)  # same keys, same first-seen order, with or without batches
+    np.testing.assert_array_equal(single.key_index, clean.key_index)
+
+
+@pytest.mark.parametrize("texts", [["w"], ["ab", "c"], ["abcdefg"], ["abcdefgh"], ["x y", "z"], ["", "q r s t u v w"]])
+def test_simhash_short_buffers_read_the_tail_right(texts):
+    # tokens in the last seven bytes of a batch are loaded from a zero-padded copy of the tail
+    assert simhash64(pa.array(texts)).tolist() == [simhash64_reference(t) for t in texts]
+    sliced = pa.array(["zzzzzzzzzz"] + texts).slice(1)  # a non-zero array offset
+    assert simhash64(sliced).tolist() == [simhash64_reference(t) for t in texts]
