@@ -152,12 +152,6 @@ def _rewrite(arr: pa.Array, rule: MaskRule) -> pa.Array:
     return pc.replace_substring_regex(arr, rule.pattern, rule.replace)
 
 
-def _apply(arr: pa.Array, rules: tuple[MaskRule, ...]) -> pa.Array:
-    for rule in rules:
-        arr = _rewrite(arr, rule)
-    return arr
-
-
 def _distinct(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Distinct values and, for each row, the index of its value."""
     encoded = pc.dictionary_encode(arr)
