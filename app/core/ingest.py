@@ -222,6 +222,11 @@ class CaseWriter:
             self._staged_rollups = True
         self.con.ingest("staged_rollups", self._rollup_rows(), temporary=True)
 
+    def set_sha256(self, sha256: str) -> None:
+        """Record the file's sha256 when it was only known at the end (hashed while reading)."""
+        self.provenance["sha256"] = sha256
+        self.con.execute("UPDATE imports SET sha256 = ? WHERE id = ?", (sha256, self.stats.import_id))
+
     # -- rows --------------------------------------------------------------------------------
     def reject_many(self, rejects: list[tuple[int, str, str]]) -> None:
         if not rejects:

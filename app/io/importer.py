@@ -260,13 +260,23 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
     if fmt in ("csv", "tsv") and sniffed.container != "csv" or fmt in ("jsonl", "json", "parquet") \
             and sniffed.container != fmt:
         raise InputError(f"{path}: --format {fmt} given, but the file holds {sniffed.container}")
-    sha = file_sha256(path)
     mode = "enrich" if enrich_by else "append"
+    size = path.stat().st_size
+    # A file can only be a repeat of an earlier import of the same byte size. Otherwise its
+    # sha256 is taken from the import's own read of the file (a 14 GB export read once, not
+    # twice); a file of a size seen before is hashed first, to skip it without importing it.
     with case.engine.connect() as conn:
-        prev = conn.exec_driver_sql(
-            "SELECT id, file_name, finished_at FROM imports WHERE sha256 = ? AND mode = ? "
-            "AND finished_at IS NOT NULL ORDER BY id LIMIT 1", (sha, mode)).first()
-    source = open_batches(path, sniffed)
+        same_size = conn.exec_driver_sql(
+            "SELECT 1 FROM imports WHERE file_size = ? AND mode = ? AND finished_at IS NOT NULL LIMIT 1",
+            (size, mode)).first() is not None
+    sha = file_sha256(path) if same_size or sniffed.container == "parquet" else None
+    prev = None
+    if sha is not None:
+        with case.engine.connect() as conn:
+            prev = conn.exec_driver_sql(
+                "SELECT id, file_name, finished_at FROM imports WHERE sha256 = ? AND mode = ? "
+                "AND finished_at IS NOT NULL ORDER BY id LIMIT 1", (sha, mode)).first()
+    source = open_batches(path, sniffed, hash_while_reading=sha is None)
     first, rest = _first_batch(source)
     if first is None or not first.rows:
         raise InputError(f"{path}: no readable records (every record was malformed)" if first
@@ -276,8 +286,8 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
     if prev is not None and not force:
         result.duplicate_of = {"import_id": prev[0], "file_name": prev[1], "finished_at": prev[2]}
         return result
-    provenance = {"file_name": path.name, "file_path": str(path.resolve()), "file_size": path.stat().st_size,
-                  "sha256": sha, "format": plan.name, "mapping": plan.describe()}
+    provenance = {"file_name": path.name, "file_path": str(path.resolve()), "file_size": size,
+                  "sha256": sha or "", "format": plan.name, "mapping": plan.describe()}
     expected = path.stat().st_size // 150
     rules = content.load_rules()
     cap = case.prompt_cap
@@ -288,6 +298,8 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
             writer.write(prepared)
             if progress is not None:
                 progress(writer.stats.rows_read, source.fraction_done())
+        if sha is None:
+            writer.set_sha256(source.sha256() or file_sha256(path))
         result.stats = writer.stats
     return result
 

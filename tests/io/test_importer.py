@@ -146,6 +146,36 @@ def test_same_file_twice_is_skipped_unless_forced(tmp_path, case_path):
         ("ux_prompts_id",), ("ux_templates_id",)]
 
 
+def test_stored_sha256_is_the_files_whether_hashed_first_or_while_reading(tmp_path, case_path):
+    """A file of a new size is hashed during the import's own read; the stored sha256 must be
+    the file's, for every container and codec, and a same-size file that differs is imported."""
+    import hashlib
+
+    good = ROWS[:3]
+    recs = [dict(zip(HEADER, r)) for r in good]
+    files = {"a.csv": write_csv(tmp_path / "a.csv", good).read_bytes()}
+    files["b.jsonl"] = ("\n".join(json.dumps(r) for r in recs) + "\n").encode()
+    files["c.json"] = (json.dumps(recs, indent=2) + "\n\n").encode()  # trailing blank lines
+    files["d.csv.gz"] = gzip.compress(files["a.csv"])
+    files["e.csv.zst"] = zstandard.ZstdCompressor().compress(files["a.csv"]) + b""
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    pq.write_table(pa.table({k: [r[k] for r in recs] for k in HEADER}), tmp_path / "f.parquet")
+    with Case(case_path, create=True) as case:
+        for name in [*files, "f.parquet"]:
+            res = import_file(case, tmp_path / name, force=True)
+            assert res.stats.rows_stored == 3, name
+        # same byte size as a.csv, different content: hashed first, not mistaken for a.csv
+        twin = bytearray(files["a.csv"])
+        twin[twin.index(b"adds 2")] = ord("x")
+        (tmp_path / "twin.csv").write_bytes(bytes(twin))
+        assert not import_file(case, tmp_path / "twin.csv").skipped
+        assert import_file(case, tmp_path / "a.csv").skipped
+    stored = dict(q(case_path, "SELECT file_name, sha256 FROM imports"))
+    for name in [*files, "f.parquet", "twin.csv"]:
+        assert stored[name] == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest(), name
+
+
 def _snapshot(case_path):
     return (q(case_path, "SELECT count(*) FROM events")[0][0], q(case_path, "SELECT count(*) FROM imports")[0][0],
             q(case_path, "SELECT count(*) FROM accounts")[0][0], q(case_path, "SELECT count(*) FROM rejected_rows")[0][0])
