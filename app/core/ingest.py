@@ -40,6 +40,9 @@ _EVENT_COLUMNS = ("import_id", "ts", "account_id", "org_id", "api_key_id", "ip_i
                   "response_len", "input_tokens", "output_tokens", "status", "latency_ms",
                   "request_id")
 _STATS_COLS = ("events", "first", "last")
+#: SQLite page cache (KB) while batches stream in, and for the index builds at the end
+STREAM_CACHE_KB = 32 * 1024
+FINISH_CACHE_KB = 128 * 1024
 #: unique hash indexes an append import drops at its start and rebuilds, sorted, at its end
 _HASH_INDEXES = (("prompts", "ux_prompts_id"), ("templates", "ux_templates_id"))
 
@@ -90,15 +93,19 @@ class CaseWriter:
         self._t0 = time.perf_counter()
         self._dropped_index = False
         self._enrich_ready = False
+        #: batches written so far
+        self.batches = 0
 
     # -- transaction -------------------------------------------------------------------------
     def __enter__(self) -> "CaseWriter":
-        self.con.execute("PRAGMA cache_size=-131072")
+        # a small page cache while rows stream in (appends touch few pages; the batches, the
+        # content worker and the reader need the memory), a large one for the sorts at the end
+        self.con.execute(f"PRAGMA cache_size=-{STREAM_CACHE_KB}")
         self.con.execute("BEGIN IMMEDIATE")
         try:
             self._begin()
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._rollback()
             raise
         return self
 
@@ -108,10 +115,19 @@ class CaseWriter:
                 self._finish()
                 self.con.execute("COMMIT")
             except BaseException:
-                self.con.execute("ROLLBACK")
+                self._rollback()
                 raise
         else:
+            self._rollback()
+
+    def _rollback(self) -> None:
+        """Roll back, unless SQLite already did (it does on some errors, e.g. disk I/O or
+        a full disk): the error that caused it is the one to report, not 'no transaction'."""
+        try:
             self.con.execute("ROLLBACK")
+        except Exception as exc:  # noqa: BLE001 - any driver error class
+            if "no transaction is active" not in str(exc):
+                raise
 
     def _begin(self) -> None:
         con, p = self.con, self.provenance
@@ -154,6 +170,7 @@ class CaseWriter:
 
     def _finish(self) -> None:
         con = self.con
+        con.execute(f"PRAGMA cache_size=-{FINISH_CACHE_KB}")
         if self.mode == "append":
             self._merge_staged()
         a = self._acct
@@ -242,6 +259,7 @@ class CaseWriter:
 
     def write(self, batch: Prepared) -> int:
         """Store one prepared batch (its rejects too); returns the events stored."""
+        self.batches += 1
         self.reject_many(batch.rejects)
         self.stats.rows_read += batch.skipped
         self.stats.rows_skipped += batch.skipped

@@ -33,6 +33,7 @@ from app.core.case import Case
 from app.core.errors import ImportCancelled, InputError
 from app.core import content
 from app.core.ingest import CaseWriter, ImportStats
+from app.core.memory import release_freed_memory
 from app.core.prepare import Prepared, SeenPrompts, prepare, raw_rows_of
 
 from . import presets
@@ -296,6 +297,9 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
             if cancelled is not None and cancelled():
                 raise ImportCancelled(f"{path}: import cancelled; the case is unchanged")
             writer.write(prepared)
+            del prepared
+            if writer.batches % 8 == 0:  # every batch cost ~1 s per 1M rows (malloc_trim)
+                release_freed_memory()  # keeps the importer's footprint flat (see app.core.memory)
             if progress is not None:
                 progress(writer.stats.rows_read, source.fraction_done())
         if sha is None:
@@ -312,6 +316,7 @@ def _analyze_in_worker(texts: pa.Array):
     global _WORKER_RULES
     if _WORKER_RULES is None:
         _WORKER_RULES = content.load_rules()
+    release_freed_memory()  # what the previous batch freed
     return content.analyze_prompts(texts, _WORKER_RULES)
 
 
@@ -331,15 +336,16 @@ def _worker_init(parent: int) -> None:
     threading.Thread(target=watch, name="hydrascope-parent-watch", daemon=True).start()
 #: files expected to hold more rows than this get a worker process for the content analysis
 WORKER_THRESHOLD = 200_000
-#: worker processes for the content analysis of large files. One: with two, three busy
-#: processes share two cores and the 1M-row import got slower (19.3 s against 17.4 s)
-CONTENT_WORKERS = 1
+#: worker processes for the content analysis of large files. Two, since the writer moved to
+#: Arrow ingest and left the main process idle part of the time: 1M rows in 14.8-16.0 s
+#: against 17.8 s with one (bench/results/import.md)
+CONTENT_WORKERS = 2
 
 
 def _start_worker_pool() -> ProcessPoolExecutor:
-    """A one-process pool whose worker is started now.
+    """A pool of :data:`CONTENT_WORKERS` processes, all started now.
 
-    Two details make the worker safe to start from any caller. Ctrl-C is ignored from its
+    Two details make the workers safe to start from any caller. Ctrl-C is ignored from its
     first instruction (an ignored SIGINT survives exec), so a Ctrl-C during its start-up cannot
     print a traceback from it; the importer itself handles Ctrl-C and rolls back. And the
     caller's script is not re-imported in the worker (spawn does that by default, which re-runs
@@ -355,7 +361,11 @@ def _start_worker_pool() -> ProcessPoolExecutor:
     if script is not None:
         del main.__file__
     try:
-        pool.submit(int)  # spawns the worker process now
+        # each submit finding no idle worker spawns one (synchronously); a task that lasts a
+        # moment keeps the first busy, so every worker is spawned here, while the script is
+        # hidden, without waiting for their start-up
+        for _ in range(CONTENT_WORKERS):
+            pool.submit(time.sleep, 0.05)
     finally:
         if script is not None:
             main.__file__ = script

@@ -9,7 +9,6 @@ Missing values arrive as 0, which no dimension id uses.
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,11 +17,12 @@ import numpy as np
 import pyarrow as pa
 
 from app.core.arrow_sql import query_arrays
+from app.core.memory import release_freed_memory
 
 from .errors import AnalysisCancelled, DetectionError
 from .pairs import Pairs
 
-__all__ = ["EventColumns", "load_columns", "release_freed_memory"]
+__all__ = ["EventColumns", "load_columns"]
 
 _CHUNK = 400_000
 
@@ -44,23 +44,6 @@ _FIELDS = (
 )
 _SELECT = (f"SELECT {', '.join(f'{expr} AS {name}' for name, expr in _FIELDS)} "
            "FROM events WHERE id >= ? AND id < ?")
-
-
-def release_freed_memory() -> None:
-    """Return freed memory to the system: Arrow's pool, and glibc's heap (Linux).
-
-    Arrow's allocator keeps freed pages for reuse (270 MB after the full-scale read), and
-    glibc raises its mmap threshold after big blocks are freed, so the next arrays of tens of
-    MB come from the heap and stay in the process after ``del`` (measured: 1.3 GB kept after
-    the read of 28.8M events). A fixed 1 MB threshold keeps large arrays mmap-backed.
-    """
-    pa.default_memory_pool().release_unused()
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 @dataclass

@@ -26,7 +26,7 @@ from app.core.arrow_sql import query_table
 from app.core.content import hash64
 
 from .arrays import unique_sorted
-from .columns import release_freed_memory
+from ..memory import release_freed_memory
 
 __all__ = ["SegmentIndex", "sample_events", "SEGMENT_SPLIT", "MIN_SEGMENT_CHARS"]
 
