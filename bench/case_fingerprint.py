@@ -6,7 +6,13 @@ Per table: the row count and the sum (mod 2^64) of the xxh3 hash of each row's r
 order and rowids do not matter. Columns that differ between any two runs (timestamps of the
 import, the case's creation time) are left out.
 
-Usage: python bench/case_fingerprint.py CASE
+Usage: python bench/case_fingerprint.py CASE [--fast]
+
+``--fast`` (for cases of tens of millions of rows) computes in SQL, per table, the row count,
+the sum of every integer column (reduced mod a prime so sums cannot overflow), the sum of the
+lengths of every text column and, to tie the columns of one row together, the sum of the first
+integer column times each other one (both reduced). Weaker than the row hashes, but it reads a
+15 GB case in minutes instead of an hour.
 """
 
 from __future__ import annotations
@@ -39,7 +45,29 @@ def fingerprint(path: str) -> dict[str, tuple[int, int]]:
     return out
 
 
+def fast_fingerprint(path: str) -> dict[str, tuple]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    out = {}
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    for table in tables:
+        info = [(r[1], (r[2] or "").upper()) for r in con.execute(f"PRAGMA table_info({table})")]
+        cols = [(c, t) for c, t in info if c not in VOLATILE.get(table, set())]
+        ints = [c for c, t in cols if "INT" in t]
+        texts = [c for c, t in cols if "INT" not in t]
+        exprs = ["count(*)"] + [f"sum({c} % 1000003)" for c in ints] + [f"sum(length({c}))" for c in texts]
+        if len(ints) > 1:
+            exprs += [f"sum(({ints[0]} % 1009) * ({c} % 1000003))" for c in ints[1:]]
+        where = " WHERE key != 'created_at'" if table == "meta" else ""
+        out[table] = tuple(con.execute(f"SELECT {', '.join(exprs)} FROM {table}{where}").fetchone())  # noqa: S608
+    con.close()
+    return out
+
+
 def main() -> None:
+    if "--fast" in sys.argv[2:]:
+        for table, values in fast_fingerprint(sys.argv[1]).items():
+            print(f"{table:20s} {values}")
+        return
     for table, (count, digest) in fingerprint(sys.argv[1]).items():
         print(f"{table:20s} {count:12d} {digest:016x}")
 

@@ -198,7 +198,11 @@ class CaseWriter:
     def _merge_staged(self) -> None:
         """Dedup prompts/templates by hash, rebuild their unique indexes, sum staged rollups.
 
-        Each is one sort over the data instead of millions of random B-tree updates.
+        Each is one sort over the data instead of millions of random B-tree updates. The dedup
+        first builds a plain index on the hash (one scan of the wide table and a sort), finds
+        the repeated ids and their rows through it alone, deletes the repeats, then builds the
+        unique index. Finding them with a GROUP BY and a DELETE over the table instead scanned
+        the prompts (text included) twice more: 14.2 s against ~10 s for 4.2M prompts at 5M rows.
         """
         con = self.con
         self._dedup["templates"] |= not self._templates.complete
@@ -206,11 +210,14 @@ class CaseWriter:
             if not self._dedup[table]:
                 con.execute(index_ddl(index))
                 continue
-            con.execute(f"CREATE TEMP TABLE dup_{table} AS SELECT id, min(rowid) AS keep FROM {table} "
-                        f"GROUP BY id HAVING count(*) > 1")
-            con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM temp.dup_{table}) "
+            con.execute(f"CREATE INDEX ix_dedup_{table} ON {table}(id)")
+            con.execute(f"CREATE TEMP TABLE dup_{table} AS SELECT id, min(rowid) AS keep "
+                        f"FROM {table} INDEXED BY ix_dedup_{table} GROUP BY id HAVING count(*) > 1")
+            con.execute(f"DELETE FROM {table} INDEXED BY ix_dedup_{table} "
+                        f"WHERE id IN (SELECT id FROM temp.dup_{table}) "
                         f"AND rowid NOT IN (SELECT keep FROM temp.dup_{table})")
             con.execute(f"DROP TABLE temp.dup_{table}")
+            con.execute(f"DROP INDEX ix_dedup_{table}")
             con.execute(index_ddl(index))
         upsert = ("ON CONFLICT(account_id, hour) DO UPDATE SET events = events + excluded.events, "
                   "input_tokens = input_tokens + excluded.input_tokens, "
