@@ -13,6 +13,7 @@ the project). Each tool runs as its own process; wall time and peak RSS come fro
 all its descendants, sampled every 0.1 s: Hydrascope's content worker is a second process,
 and the memory goal is for the whole import.
 Prints a table of medians and the ratio of Hydrascope's rows/s to the sqlite3 shell's.
+``--file PATH`` imports one existing export instead (the full-scale run), Hydrascope only.
 sqlite-utils is slow (a few thousand rows/s), so it gets at most ``--peer-rows`` rows (a prefix
 of the same file) and its rows/s is reported for that prefix.
 """
@@ -167,13 +168,35 @@ def fresh(path: Path) -> Path:
     return path
 
 
+def bench_file(path: Path, repeat: int) -> int:
+    """Hydrascope alone on one given file (too big to load with the peers as well)."""
+    import sqlite3
+
+    hs = ROOT / ".venv" / "bin" / "hydrascope"
+    case = fresh(OUT / "file_bench.hscase")
+    for _ in range(repeat):
+        secs, rss, code = run([str(hs) if hs.exists() else PY, *([] if hs.exists() else ["-m", "app"]),
+                               "import", str(path), "--case", str(fresh(case))])
+        if code != 0:
+            return code
+        rows = sqlite3.connect(case).execute("SELECT rows_stored FROM imports").fetchone()[0]
+        print(f"  hydrascope import {path.name}: {rows:,} rows in {secs:.1f} s, {rows / secs:,.0f} rows/s, "
+              f"peak {rss:,} MB (tree {LAST_TREE_MB[0]:,.0f} MB)", flush=True)
+    fresh(case)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--peer-rows", type=int, default=200_000)
     ap.add_argument("--no-sqlite-utils", action="store_true")
+    ap.add_argument("--file", type=Path, help="import this existing export instead (e.g. the full-scale "
+                    "simulator CSV); prints Hydrascope's figures only, --repeat times")
     args = ap.parse_args()
+    if args.file is not None:
+        return bench_file(args.file, args.repeat)
     sqlite3_shell = shutil.which("sqlite3")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"sqlite3 shell {subprocess.run([sqlite3_shell, '--version'], capture_output=True, text=True).stdout.split()[0] if sqlite3_shell else 'missing'}")
