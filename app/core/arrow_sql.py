@@ -6,6 +6,12 @@ one hex string per chunk in SQL and decoding it with numpy took 12.7 s per 5M ev
 columns. ADBC's SQLite driver hands the result over as Arrow arrays from C: 5.5 s for the same
 read, measured in the same run. Connections here are opened read-only (``mode=ro``), so a read
 can never change a case.
+
+The driver carries its own copy of SQLite. Closing one of these connections drops every POSIX
+lock this process holds on the file, including those of a ``sqlite3`` connection (the other
+copy), so never query here while a ``sqlite3`` connection of this process is inside a
+transaction on the same case (see :meth:`app.core.case.Case.bulk` and
+sqlite.org/howtocorrupt.html, 2.2.1). Detection reads here only between its own statements.
 """
 
 from __future__ import annotations

@@ -22,10 +22,31 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import adbc_driver_manager
 import pyarrow as pa
 from adbc_driver_sqlite import dbapi
 
+from .errors import CaseError
+
 __all__ = ["BulkConnection"]
+
+#: SQLite's words for problems the analyst can act on, and what to tell them
+_ADVICE = (
+    ("database is locked", "the case is in use by another program (an import or analysis still "
+                           "running?); wait for it to finish or close it, then try again"),
+    ("database or disk is full", "the disk is full; free some space and try again"),
+    ("disk I/O error", "the disk reported an I/O error"),
+    ("readonly database", "the case file or its folder is read-only"),
+    ("unable to open database", "the case file cannot be opened"),
+)
+
+
+def _case_error(path: Path, exc: Exception) -> CaseError:
+    text = str(exc)
+    for words, advice in _ADVICE:
+        if words in text:
+            return CaseError(f"{path}: {advice}; nothing was changed ({words})")
+    return CaseError(f"{path}: SQLite error, nothing was changed ({text.splitlines()[0] if text else exc!r})")
 
 #: milliseconds to wait for another connection's lock before failing (sqlite3's default is 5 s)
 BUSY_TIMEOUT_MS = 5000
@@ -42,7 +63,10 @@ class BulkConnection:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._con = dbapi.connect(str(self.path), autocommit=True)
+        try:
+            self._con = dbapi.connect(str(self.path), autocommit=True)
+        except adbc_driver_manager.Error as exc:
+            raise _case_error(self.path, exc) from None
         self._cur = self._con.cursor()
         self.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self.execute("PRAGMA foreign_keys=OFF")
@@ -60,8 +84,15 @@ class BulkConnection:
         self.close()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> "BulkConnection":
-        """Run one statement; fetch its rows with :meth:`fetchone` / :meth:`fetchall`."""
-        self._cur.execute(sql, tuple(params) if params else None)
+        """Run one statement; fetch its rows with :meth:`fetchone` / :meth:`fetchall`.
+
+        Driver errors become :class:`CaseError` with a message fit for the analyst (a locked
+        case, a full disk...); the writer's transaction is then rolled back by its owner.
+        """
+        try:
+            self._cur.execute(sql, tuple(params) if params else None)
+        except adbc_driver_manager.Error as exc:
+            raise _case_error(self.path, exc) from None
         return self
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]] | pa.Table) -> None:
@@ -72,7 +103,10 @@ class BulkConnection:
                 return
         elif rows.num_rows == 0:
             return
-        self._cur.executemany(sql, rows)
+        try:
+            self._cur.executemany(sql, rows)
+        except adbc_driver_manager.Error as exc:
+            raise _case_error(self.path, exc) from None
 
     def fetchone(self) -> tuple | None:
         return self._cur.fetchone()
@@ -96,7 +130,10 @@ class BulkConnection:
         """
         if data.num_rows == 0:
             return
-        if temporary:
-            self._cur.adbc_ingest(table, data, mode="create_append", temporary=True)
-        else:
-            self._cur.adbc_ingest(table, data, mode="append")
+        try:
+            if temporary:
+                self._cur.adbc_ingest(table, data, mode="create_append", temporary=True)
+            else:
+                self._cur.adbc_ingest(table, data, mode="append")
+        except adbc_driver_manager.Error as exc:
+            raise _case_error(self.path, exc) from None

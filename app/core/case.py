@@ -87,6 +87,14 @@ class Case:
         def _begin(conn):  # explicit BEGIN, since the driver runs in autocommit mode
             conn.exec_driver_sql("BEGIN")
 
+        self._bulk_open = False
+
+        @event.listens_for(self.engine, "checkout")
+        def _checkout(dbapi_con, record, proxy):  # see bulk()
+            if self._bulk_open:
+                raise CaseError(f"{self.path}: the case is busy with an import in this program; "
+                                "try again when it has finished")
+
     # -- lifecycle -----------------------------------------------------------------------
     def _migrate(self) -> None:
         con = _connect(self.path)
@@ -147,12 +155,28 @@ class Case:
 
     @contextmanager
     def bulk(self) -> Iterator[BulkConnection]:
-        """An autocommit ADBC connection for an import, which moves rows as Arrow tables."""
-        con = BulkConnection(self.path)
+        """An autocommit ADBC connection for an import, which moves rows as Arrow tables.
+
+        The ADBC driver carries its own copy of SQLite, and two copies of SQLite in one process
+        must never have the same file open at once (sqlite.org/howtocorrupt.html, 2.2.1): POSIX
+        locks belong to the process, so the copies do not exclude each other, and closing a file
+        handle in one copy drops the locks the other holds, which would let another program roll
+        back the import's journal under it. So this closes every ``sqlite3`` handle of this case
+        first (they are idle, holding no lock) and refuses new ones until the ADBC connection is
+        closed: a caller that tries gets a :class:`CaseError`, never a second writer.
+        """
+        if self._bulk_open:
+            raise CaseError(f"{self.path}: the case is busy with an import in this program")
+        self.engine.dispose()
+        self._bulk_open = True
         try:
-            yield con
+            con = BulkConnection(self.path)
+            try:
+                yield con
+            finally:
+                con.close()
         finally:
-            con.close()
+            self._bulk_open = False
 
     @property
     def schema_version(self) -> int:

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from .bulk_db import BulkConnection
 from .canonical import INTEGER_FIELDS
+from .errors import CaseError
 from .dimensions import Dimension, IpDimension
 from .known_keys import FactsLog, KnownKeys
 from .prepare import RAW_LIMIT, Prepared
@@ -125,7 +126,7 @@ class CaseWriter:
         a full disk): the error that caused it is the one to report, not 'no transaction'."""
         try:
             self.con.execute("ROLLBACK")
-        except Exception as exc:  # noqa: BLE001 - any driver error class
+        except CaseError as exc:
             if "no transaction is active" not in str(exc):
                 raise
 

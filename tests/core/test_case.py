@@ -81,3 +81,40 @@ def test_migration_steps_run_in_order_from_version_zero(tmp_path, monkeypatch):
     assert calls == [0]
     Case(tmp_path / "m.hscase").close()  # already current: no step runs again
     assert calls == [0]
+
+
+def test_no_sqlite3_handle_is_open_or_opened_while_a_bulk_connection_writes(tmp_path):
+    """The ADBC driver has its own SQLite copy; two copies must not hold the same file at once."""
+    import pytest
+
+    from app.core.errors import CaseError
+
+    import os
+
+    path = tmp_path / "b.hscase"
+
+    def handles() -> int:  # file descriptors of this process open on the case file
+        fds = os.listdir("/proc/self/fd")
+        return sum(1 for fd in fds if os.path.realpath(f"/proc/self/fd/{fd}") == str(path.resolve()))
+
+    from app.core.bulk_db import BulkConnection
+
+    case = Case(path, create=True)
+    with BulkConnection(path):
+        adbc_alone = handles()  # the driver's database and connection objects
+    with case.engine.connect() as conn:  # leaves an idle pooled sqlite3 connection
+        conn.exec_driver_sql("SELECT 1")
+    assert handles() == 1
+    with case.bulk() as con:
+        assert handles() == adbc_alone  # the sqlite3 handle was closed before ADBC opened
+        with pytest.raises(CaseError, match="busy with an import"):
+            case.engine.connect()
+        with pytest.raises(CaseError, match="busy with an import"):
+            with case.raw():
+                pass
+        with pytest.raises(CaseError, match="busy with an import"):
+            with case.bulk():
+                pass
+        assert con.scalar("SELECT count(*) FROM events") == 0
+    assert case.schema_version >= 1  # usable again afterwards
+    case.close()

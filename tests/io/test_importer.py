@@ -7,6 +7,8 @@ import io
 import json
 import lzma
 import sqlite3
+import subprocess
+import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -308,3 +310,27 @@ def test_worker_pool_is_safe_from_an_unguarded_script(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("script body ran") == 1 and "stored 3" in out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_a_case_locked_by_another_program_fails_with_a_clear_message(tmp_path, case_path, monkeypatch):
+    from app.core import bulk_db
+    from app.core.errors import CaseError
+
+    monkeypatch.setattr(bulk_db, "BUSY_TIMEOUT_MS", 100)
+    src = write_csv(tmp_path / "log.csv", ROWS[:3])
+    with Case(case_path, create=True) as case:
+        import_file(case, src)
+        before = _snapshot(case_path)
+        # another program writing to the case (a process: within one process SQLite's locks
+        # cannot exclude a second copy of the library, see Case.bulk)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+             "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read()", str(case_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            with pytest.raises(CaseError, match="in use by another program"):
+                import_file(case, src, force=True)
+        finally:
+            holder.communicate("")
+    assert _snapshot(case_path) == before
