@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 from adbc_driver_sqlite import dbapi
 
+from app.core import adbc_signals  # noqa: F401  (Ctrl-C stays a KeyboardInterrupt)
+
 __all__ = ["read_only_uri", "query_table", "query_arrays"]
 
 

@@ -26,6 +26,7 @@ import adbc_driver_manager
 import pyarrow as pa
 from adbc_driver_sqlite import dbapi
 
+from . import adbc_signals  # noqa: F401  (Ctrl-C stays a KeyboardInterrupt)
 from .errors import CaseError
 
 __all__ = ["BulkConnection"]
