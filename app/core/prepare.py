@@ -32,6 +32,8 @@ RAW_LIMIT = 4096
 _STATUS_WORDS = {"success": 200, "ok": 200, "true": 200, "failure": 500, "error": 500,
                  "failed": 500, "false": 500}
 DIMENSION_FIELDS = ("org", "api_key", "ip", "user_agent", "model")
+#: integers stored must fit SQLite's 64-bit INTEGER; beyond this a value is junk, not a number
+_INT64_LIMIT = 2 ** 63 - 1024
 
 #: raw_rows(positions) -> the raw text of those rows of the batch, for rejected-row evidence
 RawRows = Callable[[list[int]], list[str]]
@@ -132,8 +134,12 @@ def parse_integers(arr, name: str) -> tuple[pa.Array, np.ndarray]:
     n = len(arr)
     if pa.types.is_integer(arr.type) or pa.types.is_boolean(arr.type):
         return pc.cast(arr, pa.int64()), np.zeros(n, dtype=bool)
-    if pa.types.is_floating(arr.type):
-        return pc.cast(pc.round(arr), pa.int64(), safe=False), np.zeros(n, dtype=bool)
+    if pa.types.is_floating(arr.type):  # NaN, infinities and values beyond int64 are junk
+        arr = pc.cast(arr, pa.float64())
+        fits = pc.and_(pc.is_finite(arr), pc.less(pc.abs(arr), float(_INT64_LIMIT)))
+        bad = pc.fill_null(pc.invert(fits), False).to_numpy(zero_copy_only=False)
+        kept = pc.if_else(pa.array(bad), pa.scalar(None, arr.type), arr)
+        return pc.cast(pc.round(kept), pa.int64(), safe=False), bad
     s = clean_strings(arr)
     try:
         return pc.cast(s, pa.int64()), np.zeros(n, dtype=bool)
@@ -145,7 +151,10 @@ def parse_integers(arr, name: str) -> tuple[pa.Array, np.ndarray]:
         if v is None:
             continue
         try:
-            out[i] = int(round(float(v)))
+            value = int(round(float(v)))
+            if not -_INT64_LIMIT < value < _INT64_LIMIT:
+                raise OverflowError(v)
+            out[i] = value
         except (ValueError, OverflowError):
             word = _STATUS_WORDS.get(v.lower()) if name == "status" else None
             if word is None:
