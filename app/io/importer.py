@@ -264,20 +264,21 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
     mode = "enrich" if enrich_by else "append"
     size = path.stat().st_size
     # A file can only be a repeat of an earlier import of the same byte size. Otherwise its
-    # sha256 is taken from the import's own read of the file (a 14 GB export read once, not
-    # twice); a file of a size seen before is hashed first, to skip it without importing it.
+    # sha256 is computed by a thread while the import runs (hashing a 14 GB export first took
+    # ~15-30 s before the first row); a file of a size seen before is hashed first, so a
+    # repeat is skipped without importing it.
     with case.engine.connect() as conn:
         same_size = conn.exec_driver_sql(
             "SELECT 1 FROM imports WHERE file_size = ? AND mode = ? AND finished_at IS NOT NULL LIMIT 1",
             (size, mode)).first() is not None
-    sha = file_sha256(path) if same_size or sniffed.container == "parquet" else None
+    sha = file_sha256(path) if same_size else None
     prev = None
     if sha is not None:
         with case.engine.connect() as conn:
             prev = conn.exec_driver_sql(
                 "SELECT id, file_name, finished_at FROM imports WHERE sha256 = ? AND mode = ? "
                 "AND finished_at IS NOT NULL ORDER BY id LIMIT 1", (sha, mode)).first()
-    source = open_batches(path, sniffed, hash_while_reading=sha is None)
+    source = open_batches(path, sniffed)
     first, rest = _first_batch(source)
     if first is None or not first.rows:
         raise InputError(f"{path}: no readable records (every record was malformed)" if first
@@ -292,20 +293,68 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
     expected = path.stat().st_size // 150
     rules = content.load_rules()
     cap = case.prompt_cap
+    hasher = _Hasher(path) if sha is None else None
+    try:
+        _store(case, path, plan, first, rest, source, provenance, expected, mode, rules, cap,
+               enrich_by, hasher, result, progress, cancelled)
+    finally:
+        if hasher is not None:
+            hasher.stop()
+    return result
+
+
+class _Hasher(threading.Thread):
+    """The sha256 of a file, computed beside the import; stopped and joined on every exit."""
+
+    def __init__(self, path: Path):
+        super().__init__(name="hydrascope-sha256")
+        self.path = path
+        self.hexdigest: str | None = None
+        self.error: OSError | None = None
+        self._halt = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        h = hashlib.sha256()
+        try:
+            with open(self.path, "rb") as fh:
+                while not self._halt.is_set():
+                    block = fh.read(4 << 20)
+                    if not block:
+                        self.hexdigest = h.hexdigest()
+                        return
+                    h.update(block)
+        except OSError as exc:
+            self.error = exc
+
+    def result(self) -> str:
+        self.join()
+        if self.hexdigest is None:
+            raise InputError(f"{self.path}: cannot be read to the end to compute its sha256 ({self.error})")
+        return self.hexdigest
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def _store(case: Case, path: Path, plan: "_Plan", first: SourceBatch, rest: Iterator[SourceBatch],
+           source, provenance: dict, expected: int, mode: str, rules, cap: int, enrich_by: str | None,
+           hasher: _Hasher | None, result: ImportResult, progress, cancelled) -> None:
+    """The import transaction: every batch stored, then the sha256 recorded, then COMMIT."""
     with case.bulk() as con, CaseWriter(con, provenance, expected, mode) as writer:
         for prepared in _pipeline(first, rest, plan, cap, rules, bool(enrich_by), expected):
             if cancelled is not None and cancelled():
                 raise ImportCancelled(f"{path}: import cancelled; the case is unchanged")
             writer.write(prepared)
             del prepared
-            if writer.batches % 8 == 0:  # every batch cost ~1 s per 1M rows (malloc_trim)
+            if writer.batches % 8 == 0:  # every batch cost ~2 s per 1M rows (malloc_trim)
                 release_freed_memory()  # keeps the importer's footprint flat (see app.core.memory)
             if progress is not None:
                 progress(writer.stats.rows_read, source.fraction_done())
-        if sha is None:
-            writer.set_sha256(source.sha256() or file_sha256(path))
+        if hasher is not None:
+            writer.set_sha256(hasher.result())
         result.stats = writer.stats
-    return result
 
 
 _DONE = object()

@@ -34,27 +34,18 @@ READ_ERRORS = (EOFError, OSError, lzma.LZMAError, zstandard.ZstdError, UnicodeDe
 
 
 class CountingReader(io.RawIOBase):
-    """A raw file that remembers how many (compressed) bytes were consumed, for progress.
+    """A raw file that remembers how many (compressed) bytes were consumed, for progress."""
 
-    Given a ``digest`` (a :mod:`hashlib` object) it also hashes the bytes as they go by, so the
-    importer gets the file's sha256 from the one read it needs anyway instead of reading a
-    multi-gigabyte export twice.
-    """
-
-    def __init__(self, fh, digest=None):
+    def __init__(self, fh):
         self._fh = fh
         self.consumed = 0
-        self.digest = digest
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b) -> int:
         n = self._fh.readinto(b)
-        if n:
-            self.consumed += n
-            if self.digest is not None:
-                self.digest.update(memoryview(b)[:n])
+        self.consumed += n or 0
         return n
 
     def close(self) -> None:
@@ -71,13 +62,10 @@ def _codec(path: Path) -> str | None:
     return None
 
 
-def open_stream(path: Path, digest=None) -> tuple[io.BufferedIOBase, CountingReader, str | None]:
-    """Return (decompressed binary stream, raw counter, codec name or None).
-
-    ``digest``, a :mod:`hashlib` object, is fed every raw byte read (see :class:`CountingReader`).
-    """
+def open_stream(path: Path) -> tuple[io.BufferedIOBase, CountingReader, str | None]:
+    """Return (decompressed binary stream, raw counter, codec name or None)."""
     codec = _codec(path)
-    raw = CountingReader(open(path, "rb"), digest)
+    raw = CountingReader(open(path, "rb"))
     buffered = io.BufferedReader(raw, buffer_size=1 << 20)
     if codec == "gzip":
         stream = gzip.GzipFile(fileobj=buffered, mode="rb")

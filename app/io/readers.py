@@ -9,7 +9,6 @@ text, so one bad row never stops an import of millions.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,11 +50,10 @@ class SourceBatch:
 class Source:
     """An opened export: iterate it for batches; ``fraction_done`` drives progress bars."""
 
-    def __init__(self, path: Path, sniffed: Sniffed, hash_while_reading: bool = False):
+    def __init__(self, path: Path, sniffed: Sniffed):
         self.path = path
         self.sniffed = sniffed
         self.size = path.stat().st_size
-        self._hash = hash_while_reading and sniffed.container != "parquet"
         self._raw: CountingReader | None = None
         self._pf: pq.ParquetFile | None = None
         self._rows_done = 0
@@ -67,20 +65,6 @@ class Source:
         if self._raw is None or not self.size:
             return 0.0
         return min(1.0, self._raw.consumed / self.size)
-
-    def _digest(self):
-        return hashlib.sha256() if self._hash else None
-
-    def sha256(self) -> str | None:
-        """The sha256 of the file, if it was hashed while reading and every byte was read.
-
-        None otherwise (hashing not asked for, Parquet, or a decompressor that stopped before
-        trailing bytes): the caller then hashes the file itself.
-        """
-        raw = self._raw
-        if raw is None or raw.digest is None or raw.consumed != self.size:
-            return None
-        return raw.digest.hexdigest()
 
     def __iter__(self) -> Iterator[SourceBatch]:
         kind = self.sniffed.container
@@ -127,7 +111,7 @@ class Source:
         # every column as text: the canonical mapping decides types, so "007" keeps its zeros
         names = _csv_header(stream, self.sniffed.delimiter, self.path)
         stream.close()
-        stream, self._raw, _ = open_stream(self.path, self._digest())
+        stream, self._raw, _ = open_stream(self.path)
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(block_size=CSV_BLOCK, use_threads=True),
@@ -168,7 +152,7 @@ class Source:
 
     # -- JSON ----------------------------------------------------------------------------------
     def _jsonl(self) -> Iterator[SourceBatch]:
-        stream, self._raw, _ = open_stream(self.path, self._digest())
+        stream, self._raw, _ = open_stream(self.path)
         try:
             batch = SourceBatch(first_record=1, records=[], record_numbers=[])
             for lineno, line in enumerate(stream, start=1):
@@ -196,7 +180,7 @@ class Source:
             stream.close()
 
     def _json_document(self) -> Iterator[SourceBatch]:
-        stream, self._raw, _ = open_stream(self.path, self._digest())
+        stream, self._raw, _ = open_stream(self.path)
         try:
             text = _Peek(io_text(stream))
             first = text.first_char()
@@ -346,5 +330,5 @@ def _array_items(chunks: "_Peek", path: Path) -> Iterator[SourceBatch]:
         yield batch
 
 
-def open_batches(path: Path, sniffed: Sniffed, hash_while_reading: bool = False) -> Source:
-    return Source(path, sniffed, hash_while_reading)
+def open_batches(path: Path, sniffed: Sniffed) -> Source:
+    return Source(path, sniffed)

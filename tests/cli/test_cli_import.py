@@ -109,3 +109,15 @@ def test_kill_during_import_leaves_case_as_before(tmp_path, sig):
     assert con.execute("SELECT count(*) FROM imports").fetchone()[0] == 1
     assert con.execute("SELECT sum(events) FROM accounts").fetchone()[0] == 3
     con.close()
+
+
+def test_a_csv_that_fails_early_exits_cleanly_every_time(tmp_path):
+    """A parse error in the first block stops the import while Arrow still reads ahead in its
+    own thread; the process must print its one line and exit 2, never abort at shutdown."""
+    src = tmp_path / "long.csv"
+    src.write_text("account,timestamp,prompt\na,2026-05-01T00:00:00Z," + "y" * 10_000_000 + "\n")
+    for _ in range(4):
+        proc = subprocess.run([sys.executable, "-m", "app", "import", str(src), "--case", str(tmp_path / "c.hscase")],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2, proc.stderr[-500:]
+        assert "cannot parse as csv" in proc.stderr and "Fatal" not in proc.stderr
