@@ -145,7 +145,7 @@ class _Plan:
         skipped = 0
         if batch.table is not None and self.preset is None:
             t = batch.table
-            canon = pa.table({f: t.column(src) for src, f in self.mapping.items()})
+            canon = pa.table({f: _flat_column(t.column(src)) for src, f in self.mapping.items()})
             numbers = np.arange(batch.first_record, batch.first_record + t.num_rows)
             raw_rows = raw_rows_of(t)  # the source columns, not the canonical ones
         else:
@@ -191,6 +191,17 @@ class _Plan:
         prepared.rejects = rejects + prepared.rejects
         prepared.skipped += skipped
         return prepared
+
+
+def _flat_column(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """A column the canonical fields can use: lists, maps and structs (Parquet) as JSON text,
+    bytes as UTF-8 text (invalid bytes replaced), everything else as it is."""
+    if pa.types.is_nested(col.type):
+        return pa.array([_stringify(v) for v in col.to_pylist()], pa.string())
+    if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type):
+        return pa.array([None if v is None else v.decode("utf-8", "replace") for v in col.to_pylist()],
+                        pa.string())
+    return col
 
 
 def _dump(rec: Any) -> str:

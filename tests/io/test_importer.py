@@ -334,3 +334,19 @@ def test_a_case_locked_by_another_program_fails_with_a_clear_message(tmp_path, c
         finally:
             holder.communicate("")
     assert _snapshot(case_path) == before
+
+
+def test_parquet_list_and_binary_columns_are_stored_as_text_structs_flattened(tmp_path, case_path):
+    table = pa.table({
+        "account": pa.array([b"acct-\xff", b"acct-b"], pa.binary()),
+        "timestamp": pa.array([1777629600000, 1777629601000], pa.int64()),
+        "prompt": pa.array([["Write", "a poem"], None], pa.list_(pa.string())),
+        "user_agent": pa.array([{"name": "curl", "version": "8"}, None]),
+    })
+    pq.write_table(table, tmp_path / "nested.parquet")
+    with Case(case_path, create=True) as case:  # structs are flattened to dotted columns, as JSON is
+        res = import_file(case, tmp_path / "nested.parquet", mapping={"user_agent.name": "user_agent"})
+    assert res.stats.rows_stored == 2
+    assert q(case_path, "SELECT text FROM prompts") == [('["Write", "a poem"]',)]
+    assert q(case_path, "SELECT name FROM user_agents") == [("curl",)]
+    assert sorted(r[0] for r in q(case_path, "SELECT name FROM accounts")) == ["acct-b", "acct-\ufffd"]
