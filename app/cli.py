@@ -252,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file named on the command line that cannot be written or read
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"hydrascope: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def run() -> None:

@@ -48,6 +48,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["import", str(write_csv(tmp_path / "x.csv")), "--case", str(case), "--map", "x=nope"]) == 2
     assert "unknown field 'nope'" in capsys.readouterr().err
     assert main(["info", str(tmp_path / "missing.hscase")]) == 2
+    capsys.readouterr()
+    assert main(["import", str(write_csv(tmp_path / "y.csv")), "--case", str(case)]) == 0
+    capsys.readouterr()
+    assert main(["accounts", str(case), "--out", str(tmp_path / "no_such_dir" / "a.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_dir" in err and "No such file or directory" in err and err.count("\n") == 1
 
 
 def _children(pid: int) -> list[int]:
