@@ -306,8 +306,19 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
     cap = case.prompt_cap
     hasher = _Hasher(path) if sha is None else None
     try:
-        _store(case, path, plan, first, rest, source, provenance, expected, mode, rules, cap,
-               enrich_by, hasher, result, progress, cancelled)
+        with case.bulk() as con, CaseWriter(con, provenance, expected, mode) as writer:
+            for prepared in _pipeline(first, rest, plan, cap, rules, bool(enrich_by), expected):
+                if cancelled is not None and cancelled():
+                    raise ImportCancelled(f"{path}: import cancelled; the case is unchanged")
+                writer.write(prepared)
+                del prepared
+                if writer.batches % 8 == 0:  # every batch cost ~2 s per 1M rows (malloc_trim)
+                    release_freed_memory()  # keeps the importer's footprint flat (app.core.memory)
+                if progress is not None:
+                    progress(writer.stats.rows_read, source.fraction_done())
+            if hasher is not None:
+                writer.set_sha256(hasher.result())
+            result.stats = writer.stats
     finally:
         if hasher is not None:
             hasher.stop()
@@ -347,25 +358,6 @@ class _Hasher(threading.Thread):
     def stop(self) -> None:
         self._halt.set()
         self.join()
-
-
-def _store(case: Case, path: Path, plan: "_Plan", first: SourceBatch, rest: Iterator[SourceBatch],
-           source, provenance: dict, expected: int, mode: str, rules, cap: int, enrich_by: str | None,
-           hasher: _Hasher | None, result: ImportResult, progress, cancelled) -> None:
-    """The import transaction: every batch stored, then the sha256 recorded, then COMMIT."""
-    with case.bulk() as con, CaseWriter(con, provenance, expected, mode) as writer:
-        for prepared in _pipeline(first, rest, plan, cap, rules, bool(enrich_by), expected):
-            if cancelled is not None and cancelled():
-                raise ImportCancelled(f"{path}: import cancelled; the case is unchanged")
-            writer.write(prepared)
-            del prepared
-            if writer.batches % 8 == 0:  # every batch cost ~2 s per 1M rows (malloc_trim)
-                release_freed_memory()  # keeps the importer's footprint flat (see app.core.memory)
-            if progress is not None:
-                progress(writer.stats.rows_read, source.fraction_done())
-        if hasher is not None:
-            writer.set_sha256(hasher.result())
-        result.stats = writer.stats
 
 
 _DONE = object()
