@@ -26,8 +26,8 @@ import pyarrow as pa
 
 from .bulk_db import BulkConnection
 from .canonical import INTEGER_FIELDS
-from .errors import CaseError
 from .dimensions import Dimension, IpDimension
+from .errors import CaseError
 from .known_keys import FactsLog, KnownKeys
 from .prepare import RAW_LIMIT, Prepared
 from .rollups import RollupSums
