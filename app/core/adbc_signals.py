@@ -3,9 +3,9 @@
 ``adbc_driver_manager``'s DB-API wraps every call made from the main thread in its own SIGINT
 handler, which asks the driver to cancel the running statement instead of letting Python raise
 ``KeyboardInterrupt`` (apache/arrow-adbc#1522). The SQLite driver does not implement cancel, so
-a Ctrl-C during an ingest came back after the call as a ``NOT_IMPLEMENTED`` driver error
-(reported as an SQLite error, exit 2; tests/core/test_bulk_db.py), and in one run of the CLI's
-Ctrl-C test in a fresh clone it was lost altogether and the import ran on and committed.
+a Ctrl-C during an ingest came back after the call as a ``NOT_IMPLEMENTED`` driver error,
+reported as an SQLite error with exit 2 instead of "interrupted, rolled back" and exit 130
+(tests/core/test_bulk_db.py fails without this module).
 Hydrascope's own cancel path (roll back, say so, exit 130) needs the ``KeyboardInterrupt``, and
 every ADBC call it makes is short (one batch, one chunk of a read) or is an index build it
 would let finish anyway. So the DB-API's wrapper is replaced by a plain call: Python's handler

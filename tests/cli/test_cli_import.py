@@ -84,8 +84,11 @@ def test_kill_during_import_leaves_case_as_before(tmp_path, sig):
     big = write_csv(tmp_path / "big.csv", [[f"acct-{i % 997}", f"2026-05-0{1 + i % 9}T10:00:00Z", f"10.0.{i % 250}.{i % 199}",
                                             "ua", "m", f"prompt number {i} about things", "resp", "5", "7", "200",
                                             f"id{i}"] for i in range(600_000)])
+    # Ctrl-C as in a terminal: a test run started in the background (`cmd &` in a script)
+    # passes an ignored SIGINT down to its children, and Python then keeps ignoring it
     proc = subprocess.Popen([sys.executable, "-m", "app", "import", str(big), "--case", str(case)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     journal = case.with_name(case.name + "-journal")
     deadline = time.time() + 60
     while time.time() < deadline and not journal.exists():  # wait until it is writing

@@ -24,8 +24,12 @@ def test_ctrl_c_during_an_ingest_raises_keyboard_interrupt(tmp_path):
                      "length": np.full(n, 16, np.int64), "simhash": np.zeros(n, np.int64),
                      "template_id": np.zeros(n, np.int64), "capability": np.zeros(n, np.int64),
                      "cot": np.zeros(n, np.int64)})
+    # a test run started in the background inherits an ignored SIGINT; Python's handler is the
+    # subject here
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     with BulkConnection(path) as con:
         con.execute("BEGIN IMMEDIATE")
+        con.execute("DROP INDEX ux_prompts_id")  # the same rows go in again until the signal
         timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
         started = time.perf_counter()
         timer.start()
@@ -35,6 +39,7 @@ def test_ctrl_c_during_an_ingest_raises_keyboard_interrupt(tmp_path):
                     con.ingest("prompts", rows)
         finally:
             timer.cancel()
+            signal.signal(signal.SIGINT, previous)
             con.execute("ROLLBACK")
         assert con.scalar("SELECT count(*) FROM prompts") == 0
 
