@@ -199,11 +199,12 @@ class CaseWriter:
     def _merge_staged(self) -> None:
         """Dedup prompts/templates by hash, rebuild their unique indexes, sum staged rollups.
 
-        Each is one sort over the data instead of millions of random B-tree updates. The dedup
-        first builds a plain index on the hash (one scan of the wide table and a sort), finds
-        the repeated ids and their rows through it alone, deletes the repeats, then builds the
-        unique index. Finding them with a GROUP BY and a DELETE over the table instead scanned
-        the prompts (text included) twice more: 14.2 s against ~10 s for 4.2M prompts at 5M rows.
+        Each is one sort over the data instead of millions of random B-tree updates. The
+        repeated ids are found by a GROUP BY and deleted by one scan of the table: at full
+        scale (27M staged prompts, 22 % repeats) that beats finding and deleting them through a
+        temporary index on the hash, which saved 1.4 s at 5M rows (7.7 % repeats) but deletes
+        row by row in random order: the full-scale import took 857.4 s with it and 647.3 s
+        without, back to back on a quiet machine.
         """
         con = self.con
         self._dedup["templates"] |= not self._templates.complete
@@ -211,14 +212,11 @@ class CaseWriter:
             if not self._dedup[table]:
                 con.execute(index_ddl(index))
                 continue
-            con.execute(f"CREATE INDEX ix_dedup_{table} ON {table}(id)")
-            con.execute(f"CREATE TEMP TABLE dup_{table} AS SELECT id, min(rowid) AS keep "
-                        f"FROM {table} INDEXED BY ix_dedup_{table} GROUP BY id HAVING count(*) > 1")
-            con.execute(f"DELETE FROM {table} INDEXED BY ix_dedup_{table} "
-                        f"WHERE id IN (SELECT id FROM temp.dup_{table}) "
+            con.execute(f"CREATE TEMP TABLE dup_{table} AS SELECT id, min(rowid) AS keep FROM {table} "
+                        f"GROUP BY id HAVING count(*) > 1")
+            con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM temp.dup_{table}) "
                         f"AND rowid NOT IN (SELECT keep FROM temp.dup_{table})")
             con.execute(f"DROP TABLE temp.dup_{table}")
-            con.execute(f"DROP INDEX ix_dedup_{table}")
             con.execute(index_ddl(index))
         upsert = ("ON CONFLICT(account_id, hour) DO UPDATE SET events = events + excluded.events, "
                   "input_tokens = input_tokens + excluded.input_tokens, "
