@@ -152,6 +152,16 @@ def _rewrite(arr: pa.Array, rule: MaskRule) -> pa.Array:
     return pc.replace_substring_regex(arr, rule.pattern, rule.replace)
 
 
+def _apply_timed(arr: pa.Array, steps, stage: str, clock, tick) -> pa.Array:
+    """Apply rewrite ``steps`` in order, reporting each one's time to ``tick`` if given."""
+    for rule in steps:
+        t0 = clock()
+        arr = _rewrite(arr, rule)
+        if tick:
+            tick(f"{stage} {rule.name}", t0)
+    return arr
+
+
 def _distinct(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Distinct values and, for each row, the index of its value."""
     encoded = pc.dictionary_encode(arr)
@@ -207,20 +217,12 @@ def _templates(texts: pa.Array, rules: ContentRules, tick=None) -> tuple[pa.Arra
         part = texts.slice(start, MASK_BATCH)
         if pa.types.is_large_string(part.type):
             part = part.cast(pa.string())
-        for rule in rules.mask:
-            t0 = clock()
-            part = _rewrite(part, rule)
-            if tick:
-                tick(f"mask {rule.name}", t0)
+        part = _apply_timed(part, rules.mask, "mask", clock, tick)
         t0 = clock()
         masked, row_to_masked = _distinct(part)
         if tick:
             tick("distinct masked", t0)
-        for rule in rules.normalise:
-            t0 = clock()
-            masked = _rewrite(masked, rule)
-            if tick:
-                tick(f"normalise {rule.name}", t0)
+        masked = _apply_timed(masked, rules.normalise, "normalise", clock, tick)
         t0 = clock()
         keys, masked_to_key = _distinct(masked)
         keys_parts.append(keys)
