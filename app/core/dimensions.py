@@ -100,10 +100,8 @@ class Dimension:
         return (found.column(0).combine_chunks().cast(pa.string()),
                 found.column(1).combine_chunks().cast(pa.int64()).to_numpy())
 
-    def lookup(self, values: pa.Array | list[str]) -> np.ndarray:
+    def lookup(self, values: pa.Array) -> np.ndarray:
         """Ids of distinct, non-null ``values`` (adding the new ones to the table)."""
-        if not isinstance(values, pa.Array):
-            values = pa.array(values, pa.string())
         if values.type != pa.string():
             values = values.cast(pa.string())
         if len(values) == 0:

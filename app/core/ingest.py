@@ -246,8 +246,7 @@ class CaseWriter:
         self.con.ingest("staged_rollups", self._rollup_rows(), temporary=True)
 
     def set_sha256(self, sha256: str) -> None:
-        """Record the file's sha256 when it was only known at the end (hashed while reading)."""
-        self.provenance["sha256"] = sha256
+        """Record the file's sha256 when it was only known at the end (hashed beside the import)."""
         self.con.execute("UPDATE imports SET sha256 = ? WHERE id = ?", (sha256, self.stats.import_id))
 
     # -- rows --------------------------------------------------------------------------------

@@ -66,10 +66,13 @@ def format_names() -> list[str]:
     return list(CONTAINER_FORMATS) + presets.names()
 
 
-def file_sha256(path: Path, chunk: int = 4 << 20) -> str:
+def file_sha256(path: Path, chunk: int = 4 << 20, halt: threading.Event | None = None) -> str | None:
+    """sha256 of the file's bytes; None if ``halt`` was set before the end was reached."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
+            if halt is not None and halt.is_set():
+                return None
             h.update(block)
     return h.hexdigest()
 
@@ -301,7 +304,7 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
         return result
     provenance = {"file_name": path.name, "file_path": str(path.resolve()), "file_size": size,
                   "sha256": sha or "", "format": plan.name, "mapping": plan.describe()}
-    expected = path.stat().st_size // 150
+    expected = size // 150
     rules = content.load_rules()
     cap = case.prompt_cap
     hasher = _Hasher(path) if sha is None else None
@@ -337,15 +340,8 @@ class _Hasher(threading.Thread):
         self.start()
 
     def run(self) -> None:
-        h = hashlib.sha256()
         try:
-            with open(self.path, "rb") as fh:
-                while not self._halt.is_set():
-                    block = fh.read(4 << 20)
-                    if not block:
-                        self.hexdigest = h.hexdigest()
-                        return
-                    h.update(block)
+            self.hexdigest = file_sha256(self.path, halt=self._halt)
         except OSError as exc:
             self.error = exc
 
