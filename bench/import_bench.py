@@ -55,17 +55,24 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _pss_mb(pids: list[int]) -> float:
-    total = 0
+    return sum(_pss_each(pids)) / 1024
+
+
+def _pss_each(pids: list[int]) -> list[int]:
+    """PSS (KB) of each process in ``pids`` (0 for one that is gone)."""
+    out = []
     for p in pids:
+        total = 0
         try:
             with open(f"/proc/{p}/smaps_rollup") as fh:
                 for line in fh:
                     if line.startswith("Pss:"):
-                        total += int(line.split()[1])
+                        total = int(line.split()[1])
                         break
         except OSError:
-            continue
-    return total / 1024
+            pass
+        out.append(total)
+    return out
 
 
 class TreeMemory(threading.Thread):
@@ -74,11 +81,17 @@ class TreeMemory(threading.Thread):
     def __init__(self, pid: int, every: float = 0.1):
         super().__init__(daemon=True)
         self.pid, self.every, self.peak = pid, every, 0.0
+        self.samples: list[tuple[float, float, float]] = []  # (s, importer MB, descendants MB)
         self._halt = threading.Event()
 
     def run(self) -> None:
+        t0 = time.perf_counter()
         while not self._halt.is_set():
-            self.peak = max(self.peak, _pss_mb(_descendants(self.pid)))
+            each = _pss_each(_descendants(self.pid))
+            total = sum(each) / 1024
+            self.peak = max(self.peak, total)
+            if each:
+                self.samples.append((time.perf_counter() - t0, each[0] / 1024, total - each[0] / 1024))
             self._halt.wait(self.every)
 
     def stop(self) -> float:
@@ -89,6 +102,8 @@ class TreeMemory(threading.Thread):
 
 #: peak summed PSS of the last run() (MB)
 LAST_TREE_MB = [0.0]
+#: where run() writes its memory samples (``--timeline``), if anywhere
+TIMELINE: list[Path] = []
 
 
 def run(cmd: list[str], **kw) -> tuple[float, int, int]:
@@ -101,6 +116,10 @@ def run(cmd: list[str], **kw) -> tuple[float, int, int]:
     _, status, usage = os.wait4(p.pid, 0)
     secs = time.perf_counter() - t0
     LAST_TREE_MB[0] = sampler.stop()
+    if TIMELINE:
+        with open(TIMELINE[0], "w") as fh:
+            fh.write("seconds\timporter_mb\tworkers_mb\ttree_mb\n")
+            fh.writelines(f"{t:.1f}\t{a:.0f}\t{b:.0f}\t{a + b:.0f}\n" for t, a, b in sampler.samples)
     err = p.stderr.read().decode(errors="replace")
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
@@ -194,7 +213,11 @@ def main() -> int:
     ap.add_argument("--no-sqlite-utils", action="store_true")
     ap.add_argument("--file", type=Path, help="import this existing export instead (e.g. the full-scale "
                     "simulator CSV); prints Hydrascope's figures only, --repeat times")
+    ap.add_argument("--timeline", type=Path, help="with --file: write the memory samples of the last run "
+                    "(seconds, importer, workers, tree in MB) to this TSV file")
     args = ap.parse_args()
+    if args.timeline is not None:
+        TIMELINE.append(args.timeline)
     if args.file is not None:
         return bench_file(args.file, args.repeat)
     sqlite3_shell = shutil.which("sqlite3")

@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
 import queue
-import signal
-import sys
 import threading
-import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +32,7 @@ from app.core.memory import release_freed_memory
 from app.core.prepare import Prepared, SeenPrompts, prepare, raw_rows_of
 
 from . import presets
+from .content_workers import analyze_in_worker, start_worker_pool
 from .mapping import flatten_record, guess_mapping, resolve_mapping
 from .opener import Sniffed, sniff
 from .presets.base import Preset, RecordError
@@ -357,69 +353,8 @@ class _Hasher(threading.Thread):
 
 
 _DONE = object()
-
-
-def _analyze_in_worker(texts: pa.Array):
-    """Content analysis in the worker process (rules loaded once per process)."""
-    global _WORKER_RULES
-    if _WORKER_RULES is None:
-        _WORKER_RULES = content.load_rules()
-    release_freed_memory()  # what the previous batch freed
-    return content.analyze_prompts(texts, _WORKER_RULES)
-
-
-_WORKER_RULES = None
-
-
-def _worker_init(parent: int) -> None:
-    """The worker ignores Ctrl-C (the importer handles it and rolls back) and exits on its own
-    if the importer dies without telling it (kill -9, power cut of the parent)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="hydrascope-parent-watch", daemon=True).start()
-#: files expected to hold more rows than this get a worker process for the content analysis
+#: files expected to hold more rows than this get worker processes for the content analysis
 WORKER_THRESHOLD = 200_000
-#: worker processes for the content analysis of large files. Two, since the writer moved to
-#: Arrow ingest and left the main process idle part of the time: 1M rows in 14.8-16.0 s
-#: against 17.8 s with one (bench/results/import.md)
-CONTENT_WORKERS = 2
-
-
-def _start_worker_pool() -> ProcessPoolExecutor:
-    """A pool of :data:`CONTENT_WORKERS` processes, all started now.
-
-    Two details make the workers safe to start from any caller. Ctrl-C is ignored from its
-    first instruction (an ignored SIGINT survives exec), so a Ctrl-C during its start-up cannot
-    print a traceback from it; the importer itself handles Ctrl-C and rolls back. And the
-    caller's script is not re-imported in the worker (spawn does that by default, which re-runs
-    any script that calls the importer without an ``if __name__ == "__main__"`` guard): the
-    worker needs nothing from it.
-    """
-    pool = ProcessPoolExecutor(max_workers=CONTENT_WORKERS, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init, initargs=(os.getpid(),))
-    main = sys.modules.get("__main__")
-    script = getattr(main, "__file__", None) if getattr(main, "__spec__", None) is None else None
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
-    if script is not None:
-        del main.__file__
-    try:
-        # each submit finding no idle worker spawns one (synchronously); a task that lasts a
-        # moment keeps the first busy, so every worker is spawned here, while the script is
-        # hidden, without waiting for their start-up
-        for _ in range(CONTENT_WORKERS):
-            pool.submit(time.sleep, 0.05)
-    finally:
-        if script is not None:
-            main.__file__ = script
-        if in_main_thread:
-            signal.signal(signal.SIGINT, previous)
-    return pool
 
 
 def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap: int, rules,
@@ -437,11 +372,11 @@ def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap:
     pool = None
     submit = None
     if expected_rows > WORKER_THRESHOLD and not enrich:
-        pool = _start_worker_pool()
+        pool = start_worker_pool()
 
         def submit(texts: pa.Array) -> Future:
             try:
-                return pool.submit(_analyze_in_worker, texts)
+                return pool.submit(analyze_in_worker, texts)
             except BrokenProcessPool:  # the worker died: analyse here from now on
                 done: Future = Future()
                 done.set_result(content.analyze_prompts(texts, rules))
