@@ -40,9 +40,12 @@ class _Progress:
         self.enabled = self.stream.isatty()
         self.t0 = time.perf_counter()
         self._last = 0.0
+        self._rows = 0
+        self._width = 78
 
     def __call__(self, rows: int, fraction: float) -> None:
         now = time.perf_counter()
+        self._rows = rows
         if not self.enabled or now - self._last < 0.2:
             return
         self._last = now
@@ -53,9 +56,17 @@ class _Progress:
                           f"ETA {int(eta // 60)}:{int(eta % 60):02d}   ")
         self.stream.flush()
 
+    def stage(self, name: str) -> None:
+        """Say which end-of-import step runs (they follow the last row and can take minutes)."""
+        if self.enabled:
+            line = f"{self.label}: {self._rows:,} rows read; finishing: {name} ..."
+            self._width = max(self._width, len(line))
+            self.stream.write("\r" + line.ljust(self._width))
+            self.stream.flush()
+
     def done(self) -> None:
         if self.enabled:
-            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
 
 
@@ -79,7 +90,7 @@ def cmd_import(args) -> int:
             bar = _Progress(Path(f).name)
             try:
                 res = import_file(case, f, fmt=args.format, mapping=overrides, force=args.force,
-                                  enrich_by=args.enrich_by, progress=bar)
+                                  enrich_by=args.enrich_by, progress=bar, stage=bar.stage)
             finally:
                 bar.done()
             if res.skipped:
@@ -99,6 +110,10 @@ def cmd_import(args) -> int:
                     line += f", {st.rows_skipped:,} non-event records skipped"
             rate = st.rows_read / st.seconds if st.seconds else 0
             print(f"{line} in {st.seconds:.1f} s ({rate:,.0f} rows/s)")
+            tail = sum(st.finishing.values())
+            if tail >= 10:  # worth knowing where the minutes after the last row went
+                steps = ", ".join(f"{name} {secs:.1f} s" for name, secs in st.finishing.items() if secs >= 0.1)
+                print(f"  after the last row: {tail:.1f} s ({steps})")
             for reason, n in st.reasons.most_common(5):
                 print(f"  rejected {n:,}: {reason}")
     finally:

@@ -106,11 +106,14 @@ LAST_TREE_MB = [0.0]
 TIMELINE: list[Path] = []
 
 
-def run(cmd: list[str], **kw) -> tuple[float, int, int]:
+def run(cmd: list[str], stdout: Path | None = None, **kw) -> tuple[float, int, int]:
     """(seconds, peak RSS in MB, exit code) of one child process; its tree's peak PSS goes to
-    LAST_TREE_MB."""
+    LAST_TREE_MB. Its output goes to ``stdout`` if given, else nowhere."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    out = open(stdout, "w") if stdout is not None else subprocess.DEVNULL
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, **kw)
+    if stdout is not None:
+        out.close()
     sampler = TreeMemory(p.pid)
     sampler.start()
     _, status, usage = os.wait4(p.pid, 0)
@@ -194,10 +197,14 @@ def bench_file(path: Path, repeat: int) -> int:
     hs = ROOT / ".venv" / "bin" / "hydrascope"
     case = fresh(OUT / "file_bench.hscase")
     for _ in range(repeat):
+        said = OUT / "file_bench.out"
         secs, rss, code = run([str(hs) if hs.exists() else PY, *([] if hs.exists() else ["-m", "app"]),
-                               "import", str(path), "--case", str(fresh(case))])
+                               "import", str(path), "--case", str(fresh(case))], stdout=said)
         if code != 0:
             return code
+        for line in said.read_text().splitlines():  # the CLI's breakdown of the end of the import
+            if line.strip().startswith("after the last row"):
+                print(f"  {line.strip()}", flush=True)
         rows = sqlite3.connect(case).execute("SELECT rows_stored FROM imports").fetchone()[0]
         print(f"  hydrascope import {path.name}: {rows:,} rows in {secs:.1f} s, {rows / secs:,.0f} rows/s, "
               f"peak {rss:,} MB (tree {LAST_TREE_MB[0]:,.0f} MB)", flush=True)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +31,7 @@ from .canonical import INTEGER_FIELDS
 from .dimensions import Dimension, IpDimension
 from .errors import CaseError
 from .known_keys import FactsLog, KnownKeys
+from .memory import release_freed_memory
 from .prepare import RAW_LIMIT, Prepared
 from .rollups import RollupSums
 from .schema import index_ddl
@@ -59,6 +62,8 @@ class ImportStats:
     rows_skipped: int = 0  # records that are not events (e.g. another schemaType)
     reasons: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    #: seconds of each end-of-import step (dedup, index builds, rollups, commit), in order
+    finishing: dict[str, float] = field(default_factory=dict)
 
 
 def _int_column(arr, n: int) -> pa.Array:
@@ -83,10 +88,16 @@ class CaseWriter:
         A guess of the rows to come; a large load into a small case rebuilds the covering index
         once at the end instead of updating it row by row.
     mode : {"append", "enrich"}
+    on_step : callable(str), optional
+        Told the name of each end-of-import step as it starts ("indexing prompts"...). At
+        full scale these steps take minutes after the last row was read, so a progress display
+        needs to say what is going on.
     """
 
-    def __init__(self, con: BulkConnection, provenance: dict, expected_rows: int = 0, mode: str = "append"):
+    def __init__(self, con: BulkConnection, provenance: dict, expected_rows: int = 0, mode: str = "append",
+                 on_step: Callable[[str], None] | None = None):
         self.con = con
+        self.on_step = on_step
         self.provenance = provenance
         self.expected_rows = expected_rows
         self.mode = mode
@@ -114,12 +125,25 @@ class CaseWriter:
         if exc_type is None:
             try:
                 self._finish()
-                self.con.execute("COMMIT")
+                with self._step("committing"):
+                    self.con.execute("COMMIT")
+                self.stats.seconds = time.perf_counter() - self._t0
             except BaseException:
                 self._rollback()
                 raise
         else:
             self._rollback()
+
+    @contextmanager
+    def _step(self, name: str) -> Iterator[None]:
+        """Announce an end-of-import step to ``on_step`` and time it into ``stats.finishing``."""
+        if self.on_step is not None:
+            self.on_step(name)
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stats.finishing[name] = self.stats.finishing.get(name, 0.0) + time.perf_counter() - t0
 
     def _rollback(self) -> None:
         """Roll back, unless SQLite already did (it does on some errors, e.g. disk I/O or
@@ -171,20 +195,27 @@ class CaseWriter:
 
     def _finish(self) -> None:
         con = self.con
+        # the value caches and the facts of staged prompts are of no use any more: give their
+        # memory back before the sorts, which take the large page cache
+        self.dims = {}
+        self._facts_log = None
+        release_freed_memory()
         con.execute(f"PRAGMA cache_size=-{FINISH_CACHE_KB}")
         if self.mode == "append":
             self._merge_staged()
         a = self._acct
         touched = np.flatnonzero(a["events"])
         if len(touched):
-            con.executemany(
+            with self._step("updating account totals"):
+                con.executemany(
                 "UPDATE accounts SET events = events + ?1, first_seen = min(coalesce(first_seen, ?2), ?2), "
-                "last_seen = max(coalesce(last_seen, ?3), ?3) WHERE id = ?4",
-                pa.table({"events": a["events"][touched], "first": a["first"][touched],
-                          "last": a["last"][touched], "id": touched.astype(np.int64)}),
-            )
+                    "last_seen = max(coalesce(last_seen, ?3), ?3) WHERE id = ?4",
+                    pa.table({"events": a["events"][touched], "first": a["first"][touched],
+                              "last": a["last"][touched], "id": touched.astype(np.int64)}),
+                )
         if self._dropped_index:
-            con.execute(index_ddl("ix_events_account_cover"))
+            with self._step("indexing events by account"):
+                con.execute(index_ddl("ix_events_account_cover"))
         s = self.stats
         s.seconds = time.perf_counter() - self._t0
         con.execute(
@@ -209,28 +240,29 @@ class CaseWriter:
         con = self.con
         self._dedup["templates"] |= not self._templates.complete
         for table, index in _HASH_INDEXES:
-            if not self._dedup[table]:
+            if self._dedup[table]:
+                with self._step(f"removing repeated {table}"):
+                    con.execute(f"CREATE TEMP TABLE dup_{table} AS SELECT id, min(rowid) AS keep "
+                                f"FROM {table} GROUP BY id HAVING count(*) > 1")
+                    con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM temp.dup_{table}) "
+                                f"AND rowid NOT IN (SELECT keep FROM temp.dup_{table})")
+                    con.execute(f"DROP TABLE temp.dup_{table}")
+            with self._step(f"indexing {table}"):
                 con.execute(index_ddl(index))
-                continue
-            con.execute(f"CREATE TEMP TABLE dup_{table} AS SELECT id, min(rowid) AS keep FROM {table} "
-                        f"GROUP BY id HAVING count(*) > 1")
-            con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM temp.dup_{table}) "
-                        f"AND rowid NOT IN (SELECT keep FROM temp.dup_{table})")
-            con.execute(f"DROP TABLE temp.dup_{table}")
-            con.execute(index_ddl(index))
         upsert = ("ON CONFLICT(account_id, hour) DO UPDATE SET events = events + excluded.events, "
                   "input_tokens = input_tokens + excluded.input_tokens, "
                   "output_tokens = output_tokens + excluded.output_tokens")
-        if not self._staged_rollups:  # everything added up in memory: one sorted pass
-            con.executemany("INSERT INTO hourly_rollups(account_id, hour, events, input_tokens, output_tokens) "
-                            f"VALUES (?, ?, ?, ?, ?) {upsert}", self._rollup_rows())
-            return
-        self._flush_rollups()
-        con.execute(
-            "INSERT INTO hourly_rollups(account_id, hour, events, input_tokens, output_tokens) "
-            "SELECT account_id, hour, sum(events), sum(input_tokens), sum(output_tokens) "
-            f"FROM temp.staged_rollups WHERE true GROUP BY account_id, hour ORDER BY account_id, hour {upsert}")
-        con.execute("DROP TABLE temp.staged_rollups")
+        with self._step("storing hourly rollups"):
+            if not self._staged_rollups:  # everything added up in memory: one sorted pass
+                con.executemany("INSERT INTO hourly_rollups(account_id, hour, events, input_tokens, "
+                                f"output_tokens) VALUES (?, ?, ?, ?, ?) {upsert}", self._rollup_rows())
+                return
+            self._flush_rollups()
+            con.execute(
+                "INSERT INTO hourly_rollups(account_id, hour, events, input_tokens, output_tokens) "
+                "SELECT account_id, hour, sum(events), sum(input_tokens), sum(output_tokens) FROM "
+                f"temp.staged_rollups WHERE true GROUP BY account_id, hour ORDER BY account_id, hour {upsert}")
+            con.execute("DROP TABLE temp.staged_rollups")
 
     def _rollup_rows(self) -> pa.Table:
         """The rollup sums held in memory as an (account_id, hour, events, in, out) table; empties them."""

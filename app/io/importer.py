@@ -242,7 +242,8 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
                 mapping: dict[str, str] | None = None, force: bool = False,
                 enrich_by: str | None = None,
                 progress: Callable[[int, float], None] | None = None,
-                cancelled: Callable[[], bool] | None = None) -> ImportResult:
+                cancelled: Callable[[], bool] | None = None,
+                stage: Callable[[str], None] | None = None) -> ImportResult:
     """Import ``path`` into ``case``.
 
     Parameters
@@ -260,6 +261,9 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
     cancelled : callable() -> bool
         Checked between batches; when it returns True the import is rolled back and
         :class:`ImportCancelled` is raised.
+    stage : callable(step_name)
+        Told each end-of-import step as it starts (removing repeated prompts, index builds,
+        commit), which follow the last row and take minutes at full scale.
     """
     path = Path(path)
     overrides = dict(mapping or {})
@@ -305,7 +309,7 @@ def import_file(case: Case, path: str | Path, fmt: str | None = None,
     cap = case.prompt_cap
     hasher = _Hasher(path) if sha is None else None
     try:
-        with case.bulk() as con, CaseWriter(con, provenance, expected, mode) as writer:
+        with case.bulk() as con, CaseWriter(con, provenance, expected, mode, stage) as writer:
             for prepared in _pipeline(first, rest, plan, cap, rules, bool(enrich_by), expected):
                 if cancelled is not None and cancelled():
                     raise ImportCancelled(f"{path}: import cancelled; the case is unchanged")

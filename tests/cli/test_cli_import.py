@@ -130,3 +130,22 @@ def test_a_csv_that_fails_early_exits_cleanly_every_time(tmp_path):
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2, proc.stderr[-500:]
         assert "cannot parse as csv" in proc.stderr and "Fatal" not in proc.stderr
+
+
+def test_progress_names_the_end_of_import_step_on_a_terminal():
+    import io
+
+    from app.cli import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    bar = _Progress("events.csv", stream=out)
+    bar(1_000_000, 1.0)
+    bar.stage("indexing events by account")
+    assert "events.csv: 1,000,000 rows read; finishing: indexing events by account ..." in out.getvalue()
+    width = len(out.getvalue().split("\r")[-1])
+    bar.done()
+    assert out.getvalue().endswith("\r" + " " * width + "\r")  # the whole line is wiped, however long

@@ -147,3 +147,26 @@ def test_rollup_sums_add_up_exactly_across_calls():
     assert key.tolist() == [2, 5, 9] and events.tolist() == [4, 2, 5]
     assert tin.tolist() == [5, big + 3, 2] and tout.tolist() == [1, 0, 8]
     assert len(sums) == 0 and not sums.full() and len(sums.take()[0]) == 0
+
+
+def test_end_of_import_steps_are_announced_and_timed(tmp_path, small_batches):
+    """The steps after the last row (minutes at full scale) are told to the caller as they start
+    and timed in the stats; a second file into a case that holds prompts must dedup them."""
+    first, second = _write(tmp_path / "a.csv", _rows(900, 1)), _write(tmp_path / "b.csv", _rows(900, 2))
+    with Case(tmp_path / "c.hscase", create=True) as case:
+        told: list[str] = []
+        res = importer.import_file(case, first, stage=told.append)
+        assert told[-1] == "committing"
+        assert {"indexing prompts", "indexing templates", "storing hourly rollups",
+                "updating account totals", "committing"} <= set(told)
+        assert "removing repeated prompts" not in told  # an empty case: nothing to dedup
+        assert list(res.stats.finishing) == told
+        assert all(secs >= 0 for secs in res.stats.finishing.values())
+        assert res.stats.seconds >= sum(res.stats.finishing.values())
+        told.clear()
+        importer.import_file(case, second, stage=told.append)
+        assert "removing repeated prompts" in told
+        assert told.index("removing repeated prompts") < told.index("indexing prompts")
+        with sqlite3.connect(case.path) as con:
+            ids = [r[0] for r in con.execute("SELECT id FROM prompts")]
+    assert len(ids) == len(set(ids)) > 0
