@@ -30,7 +30,7 @@ from .bulk_db import BulkConnection
 from .canonical import INTEGER_FIELDS
 from .dimensions import Dimension, IpDimension
 from .errors import CaseError
-from .known_keys import FactsLog, KnownKeys
+from .known_keys import FactsLog, KnownKeys, SeenFilter
 from .memory import release_freed_memory
 from .prepare import RAW_LIMIT, Prepared
 from .rollups import RollupSums
@@ -47,6 +47,8 @@ _STATS_COLS = ("events", "first", "last")
 #: SQLite page cache (KB) while batches stream in, and for the index builds at the end
 STREAM_CACHE_KB = 32 * 1024
 FINISH_CACHE_KB = 128 * 1024
+#: largest filter of the template ids staged by one import (bytes; see SeenFilter)
+TEMPLATE_FILTER_BYTES = 16 << 20
 #: unique hash indexes an append import drops at its start and rebuilds, sorted, at its end
 _HASH_INDEXES = (("prompts", "ux_prompts_id"), ("templates", "ux_templates_id"))
 
@@ -167,12 +169,14 @@ class CaseWriter:
             con.execute("DROP INDEX IF EXISTS ix_events_account_cover")
             self._dropped_index = True
         if self.mode == "append":
-            # a table this import starts empty, and only ever stages new ids into, needs no
-            # dedup at the end (batches say whether their prompts are new; templates are
-            # tracked here)
+            # a table this import starts empty, and only ever stores certainly-new ids into,
+            # needs no dedup at the end (batches say which prompts are certainly new; templates
+            # are tracked here); maybe-repeats wait in temp.maybe_<table> (see _store)
             self._dedup = {table: con.scalar(f"SELECT EXISTS (SELECT 1 FROM {table})") == 1
                            for table, _ in _HASH_INDEXES}
+            self._maybe = {table: False for table, _ in _HASH_INDEXES}
             self._templates = KnownKeys()
+            self._template_filter = SeenFilter.for_items(self.expected_rows // 2, max_bytes=TEMPLATE_FILTER_BYTES)
             self._facts_log = FactsLog()
             for _, index in _HASH_INDEXES:
                 con.execute(f"DROP INDEX IF EXISTS {index}")
@@ -238,7 +242,6 @@ class CaseWriter:
         without, back to back on a quiet machine.
         """
         con = self.con
-        self._dedup["templates"] |= not self._templates.complete
         for table, index in _HASH_INDEXES:
             if self._dedup[table]:
                 with self._step(f"removing repeated {table}"):
@@ -249,6 +252,9 @@ class CaseWriter:
                     con.execute(f"DROP TABLE temp.dup_{table}")
             with self._step(f"indexing {table}"):
                 con.execute(index_ddl(index))
+            if self._maybe[table]:
+                with self._step(f"checking possibly repeated {table}"):
+                    self._merge_maybe(table)
         upsert = ("ON CONFLICT(account_id, hour) DO UPDATE SET events = events + excluded.events, "
                   "input_tokens = input_tokens + excluded.input_tokens, "
                   "output_tokens = output_tokens + excluded.output_tokens")
@@ -263,6 +269,43 @@ class CaseWriter:
                 "SELECT account_id, hour, sum(events), sum(input_tokens), sum(output_tokens) FROM "
                 f"temp.staged_rollups WHERE true GROUP BY account_id, hour ORDER BY account_id, hour {upsert}")
             con.execute("DROP TABLE temp.staged_rollups")
+
+    def _merge_maybe(self, table: str) -> None:
+        """Store the rows of ``temp.maybe_<table>`` whose id is not in ``table`` yet, once each.
+
+        Runs after the unique index on ``table`` is built. The distinct maybe ids are sorted
+        first, so the probes walk the index in order; nearly all of them are true repeats, so
+        only a few rows (the filter's false positives) are inserted.
+        """
+        con, maybe, fresh = self.con, f"temp.maybe_{table}", f"temp.fresh_{table}"
+        columns = ", ".join(name for name, in con.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall())
+        con.execute(f"CREATE TEMP TABLE fresh_{table} AS SELECT id, min(rowid) AS r FROM {maybe} "
+                    "GROUP BY id ORDER BY id")
+        con.execute(f"DELETE FROM {fresh} WHERE EXISTS (SELECT 1 FROM main.{table} t WHERE t.id = {fresh}.id)")
+        con.execute(f"INSERT INTO main.{table}({columns}) SELECT {', '.join('m.' + c for c in columns.split(', '))} "
+                    f"FROM {fresh} f JOIN {maybe} m ON m.rowid = f.r ORDER BY f.id")
+        con.execute(f"DROP TABLE {fresh}")
+        con.execute(f"DROP TABLE {maybe}")
+
+    def _store(self, table: str, rows: pa.Table, sure: np.ndarray | None) -> None:
+        """Append staged prompt or template rows: those certainly new to this import go into
+        ``table``, maybe-repeats (``sure`` False) into ``temp.maybe_<table>`` for the end.
+
+        With no word on which rows are new (``sure`` None), or into a table that held rows
+        before this import, everything goes into ``table`` and the end of the import removes
+        the repeats by a GROUP BY over the whole table (96 s at full scale, against seconds
+        for the maybe-repeats alone).
+        """
+        if sure is None or self._dedup[table]:
+            self._dedup[table] = True
+            self.con.ingest(table, rows)
+            return
+        if sure.all():
+            self.con.ingest(table, rows)
+            return
+        self.con.ingest(table, rows.filter(pa.array(sure)))
+        self.con.ingest(f"maybe_{table}", rows.filter(pa.array(~sure)), temporary=True)
+        self._maybe[table] = True
 
     def _rollup_rows(self) -> pa.Table:
         """The rollup sums held in memory as an (account_id, hour, events, in, out) table; empties them."""
@@ -329,20 +372,22 @@ class CaseWriter:
         f = b.prompt_facts()
         if f is None:
             return [pa.nulls(b.n, pa.int64())] * 4
-        self._dedup["prompts"] |= not b.prompts_fresh
         staged_ids = b.prompt_ids[b.stage]
         if len(staged_ids):
-            self.con.ingest("prompts", pa.table({
+            self._store("prompts", pa.table({
                 "id": staged_ids.astype(np.int64, copy=False), "text": b.prompt_text.cast(pa.string()),
                 "length": b.prompt_length.astype(np.int64, copy=False),
                 "simhash": f.simhash.astype(np.int64, copy=False),
                 "template_id": f.template_id.astype(np.int64, copy=False),
-                "capability": f.capability.astype(np.int64), "cot": f.cot.astype(np.int64)}))
+                "capability": f.capability.astype(np.int64), "cot": f.cot.astype(np.int64)}), b.stage_sure)
             tids, first = np.unique(f.template_id, return_index=True)
             new = ~self._templates.find(tids)[0]
             tids, first = tids[new], first[new]
-            self.con.ingest("templates", pa.table({
-                "id": tids, "key": f.keys.take(pa.array(f.key_index[first])).cast(pa.string())}))
+            sure = (np.ones(len(tids), bool) if self._templates.complete
+                    else ~self._template_filter.maybe_contains(tids))
+            self._template_filter.add(tids)
+            self._store("templates", pa.table({
+                "id": tids, "key": f.keys.take(pa.array(f.key_index[first])).cast(pa.string())}), sure)
             self._templates.add(tids)
         if b.known is None:  # no memory of earlier batches: every prompt is staged
             per_prompt = (f.template_id, f.capability, f.cot)

@@ -11,19 +11,22 @@ in a :class:`FactsLog` on the writer's side: the reader assigns ordinals without
 the content analysis, so batches can be analysed while earlier ones are still in flight.
 
 The memory is bounded (:data:`KEY_LIMIT` ids). Once full it stops growing and says it is no
-longer *complete*; the writer then runs the end-of-import deduplication as before, so the
-stored case is the same either way and only the saved work differs.
+longer *complete*; from then on a :class:`SeenFilter` over every staged id tells the prompts
+certainly never staged (stored at once) from the maybe-repeats (set aside and checked at the
+end), so the stored case is the same either way and only the saved work differs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["KnownKeys", "FactsLog", "KEY_LIMIT"]
+__all__ = ["KnownKeys", "FactsLog", "SeenFilter", "KEY_LIMIT", "FILTER_MAX_BYTES"]
 
 #: ids kept per import (16 bytes each with an ordinal, plus 10 in the writer's FactsLog);
 #: past this the memory stops growing
 KEY_LIMIT = 1_000_000
+#: largest :class:`SeenFilter` (bytes): 32 MB holds 21M ids at ~0.2 % false positives
+FILTER_MAX_BYTES = 32 << 20
 
 
 class KnownKeys:
@@ -104,3 +107,78 @@ class FactsLog:
         self.template_id[ordinals] = template_id[keep]
         self.capability[ordinals] = capability[keep]
         self.cot[ordinals] = cot[keep]
+
+
+_U = np.uint64
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser of a uint64 array (a new array)."""
+    x = x ^ (x >> _U(30))
+    x *= _U(0xBF58476D1CE4E5B9)
+    x ^= x >> _U(27)
+    x *= _U(0x94D049BB133111EB)
+    return x ^ (x >> _U(31))
+
+
+class SeenFilter:
+    """Every id one import has staged, in a Bloom filter: "certainly not staged" or "maybe".
+
+    :class:`KnownKeys` is exact but bounded; past its bound a repeat of an evicted prompt was
+    staged again and the end of the import had to find and delete the copies: at full scale
+    5.9M of 27M staged prompts, 96 s of dedup plus 36 s for templates. This filter holds
+    *all* staged ids in a fixed number of bits. An id it has never been given always answers
+    "not staged" (no false negatives), so such a prompt goes straight into ``prompts`` with no
+    dedup to follow; only the "maybe" answers (true repeats, and false positives at a rate
+    set by the size) are set aside and checked against ``prompts`` at the end.
+
+    It is a *blocked* Bloom filter: the ``hashes`` bits of an id all lie in one 64-bit word,
+    so adding or testing a batch is one gather or scatter per id (numpy), a few times faster
+    than independent positions for a slightly higher false-positive rate (~0.5 % at 16 bits
+    per id).
+
+    Parameters
+    ----------
+    bits_log2 : int
+        The filter holds ``2 ** bits_log2`` bits (at least 64).
+    hashes : int
+        Bits set per id, at most 10 (each takes 6 bits of a second hash of the id, which is
+        already a 64-bit hash).
+    """
+
+    def __init__(self, bits_log2: int, hashes: int = 5):
+        bits_log2 = max(int(bits_log2), 6)
+        self.words = np.zeros(1 << (bits_log2 - 6), np.uint64)
+        self._word_mask = _U(len(self.words) - 1)
+        self.hashes = min(max(int(hashes), 1), 10)
+
+    @classmethod
+    def for_items(cls, items: int, bits_per_item: int = 16, max_bytes: int | None = None) -> "SeenFilter":
+        """A filter sized for ``items`` ids (a power of two of bits, at most ``max_bytes``,
+        by default :data:`FILTER_MAX_BYTES`)."""
+        cap = FILTER_MAX_BYTES if max_bytes is None else max_bytes
+        bits = min(max(items, 1) * bits_per_item, cap * 8)
+        return cls(max(int(bits - 1).bit_length(), 16))
+
+    @property
+    def nbytes(self) -> int:
+        return self.words.nbytes
+
+    def _slots(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The word of each id and the bits it sets there."""
+        h = np.asarray(ids, np.int64).view(np.uint64)
+        word = (h & self._word_mask).astype(np.int64)
+        h2 = _mix(h)
+        bits = np.zeros(len(h), np.uint64)
+        for j in range(self.hashes):
+            bits |= _U(1) << ((h2 >> _U(6 * j)) & _U(63))
+        return word, bits
+
+    def maybe_contains(self, ids: np.ndarray) -> np.ndarray:
+        """False where an id was certainly never added, True where it may have been."""
+        word, bits = self._slots(ids)
+        return (self.words[word] & bits) == bits
+
+    def add(self, ids: np.ndarray) -> None:
+        word, bits = self._slots(ids)
+        np.bitwise_or.at(self.words, word, bits)

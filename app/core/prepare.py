@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from . import content
 from .canonical import INTEGER_FIELDS
 from .dimensions import clean_strings
-from .known_keys import KnownKeys
+from .known_keys import KnownKeys, SeenFilter
 from .timeparse import parse_timestamps
 
 __all__ = ["Prepared", "SeenPrompts", "prepare", "raw_rows_of", "parse_integers", "clean_text",
@@ -58,8 +58,9 @@ class Prepared:
     #: positions (into ``prompt_ids``) of the prompts to stage: those this import has not
     #: staged in an earlier batch (all of them when no :class:`SeenPrompts` is used)
     stage: np.ndarray | None = None
-    #: True when the staged prompts are known to be new to this import (no dedup needed)
-    prompts_fresh: bool = False
+    #: per staged prompt, True when it is certainly not staged before by this import (it can
+    #: go straight into ``prompts``); None when no :class:`SeenPrompts` is used
+    stage_sure: np.ndarray | None = None
     #: staging ordinal of each staged prompt (-1: not remembered, the memory was full)
     stage_ordinals: np.ndarray | None = None
     #: positions (into ``prompt_ids``) of the prompts staged earlier, and their ordinals
@@ -94,27 +95,38 @@ class SeenPrompts:
     The importer's producer passes one to every :func:`prepare` call of an import, in file
     order. A prompt already staged by an earlier batch is neither analysed nor staged again;
     the writer finds its facts by ordinal in its :class:`app.core.known_keys.FactsLog`. No
-    lookup waits for an analysis, so several batches can be analysed at once.
+    lookup waits for an analysis, so several batches can be analysed at once. Once the exact
+    memory is full, a repeat of a prompt it could not keep is analysed again, and a
+    :class:`app.core.known_keys.SeenFilter` over every staged id says whether the writer may
+    store it at once (certainly new) or must set it aside as a maybe-repeat (``stage_sure``).
+    ``expected_rows`` sizes that filter.
     """
 
-    def __init__(self, limit: int | None = None):
+    def __init__(self, limit: int | None = None, expected_rows: int = 0, seen: SeenFilter | None = None):
         payload = {"ordinal": np.int64}
         self.keys = KnownKeys(payload) if limit is None else KnownKeys(payload, limit)
         self.next_ordinal = 0
+        #: every id staged so far, for the time after ``keys`` is full
+        self.seen = seen if seen is not None else SeenFilter.for_items(expected_rows)
 
     def lookup(self, out: Prepared) -> None:
-        """Fill ``out.stage``, ``out.known`` (with ordinals) and ``out.prompts_fresh``; remember
-        the staged prompts."""
+        """Fill ``out.stage`` (with ``out.stage_sure``) and ``out.known`` (with ordinals);
+        remember the staged prompts."""
         found, pos = self.keys.find(out.prompt_ids)
-        out.prompts_fresh = self.keys.complete
         out.stage = np.flatnonzero(~found)
+        staged_ids = out.prompt_ids[out.stage]
+        # while the exact memory holds every staged id, not found means new; after that, the
+        # filter says which are certainly new
+        out.stage_sure = (np.ones(len(staged_ids), bool) if self.keys.complete
+                          else ~self.seen.maybe_contains(staged_ids))
+        self.seen.add(staged_ids)
         out.known = np.flatnonzero(found)
         out.known_ordinals = self.keys.columns["ordinal"][pos[found]]
         fits = min(max(self.keys.limit - len(self.keys), 0), len(out.stage))
         ordinals = np.full(len(out.stage), -1, np.int64)
         ordinals[:fits] = np.arange(self.next_ordinal, self.next_ordinal + fits)
         self.next_ordinal += fits
-        self.keys.add(out.prompt_ids[out.stage], ordinal=ordinals)
+        self.keys.add(staged_ids, ordinal=ordinals)
         out.stage_ordinals = ordinals
 
 

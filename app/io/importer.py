@@ -395,7 +395,7 @@ def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap:
                 continue
         return False
 
-    seen = None if enrich else SeenPrompts()
+    seen = None if enrich else SeenPrompts(expected_rows=expected_rows)
 
     def produce() -> None:
         try:

@@ -15,7 +15,7 @@ import pytest
 
 from app.core import ingest
 from app.core.case import Case
-from app.core.known_keys import KnownKeys
+from app.core.known_keys import KnownKeys, SeenFilter
 from app.core.prepare import SeenPrompts
 from app.core.rollups import RollupSums
 from app.io import importer, readers
@@ -85,16 +85,24 @@ def test_memory_of_earlier_batches_stores_the_same_case(tmp_path, monkeypatch, s
     second = _write(tmp_path / "b.csv", _rows(1500, 2))  # same prompts again, into a non-empty case
     # reference: no memory (every batch stages all its prompts; dedup at the end)
     with monkeypatch.context() as m:
-        m.setattr(importer, "SeenPrompts", lambda: None)
+        m.setattr(importer, "SeenPrompts", lambda **kw: None)
         m.setattr(ingest, "KnownKeys", lambda: KnownKeys(limit=0))
         reference = _import_all(tmp_path / "ref.hscase", [first, second])
     fast = _import_all(tmp_path / "fast.hscase", [first, second])
-    # memories that fill up part-way: the end dedup and the staged rollups must take over
+    # memories that fill up part-way: the filters of staged ids, the maybe-repeats set aside,
+    # the end dedup (second file) and the staged rollups must take over
     with monkeypatch.context() as m:
-        m.setattr(importer, "SeenPrompts", lambda: SeenPrompts(limit=100))
+        m.setattr(importer, "SeenPrompts", lambda **kw: SeenPrompts(limit=100, **kw))
         m.setattr(ingest, "KnownKeys", lambda: KnownKeys(limit=50))
         m.setattr(ingest, "RollupSums", lambda: RollupSums(limit=40))
         partial = _import_all(tmp_path / "partial.hscase", [first, second])
+    # the same with 64-bit filters: nearly every new prompt and template after the memory is
+    # full is a false "maybe", so the end must store them from the maybe-repeats
+    with monkeypatch.context() as m:
+        m.setattr(importer, "SeenPrompts", lambda **kw: SeenPrompts(limit=100, seen=SeenFilter(6)))
+        m.setattr(ingest, "KnownKeys", lambda: KnownKeys(limit=50))
+        m.setattr(ingest.SeenFilter, "for_items", classmethod(lambda cls, *a, **k: cls(6)))
+        lossy = _import_all(tmp_path / "lossy.hscase", [first, second])
     assert len(reference["events"]) == 5500
     assert len(reference["prompts"]) == 613 and len({r[0] for r in reference["prompts"]}) == 613
     assert len(reference["templates"]) == len({r[0] for r in reference["templates"]}) > 3
@@ -102,6 +110,7 @@ def test_memory_of_earlier_batches_stores_the_same_case(tmp_path, monkeypatch, s
     for name in reference:
         assert fast[name] == reference[name], name
         assert partial[name] == reference[name], name
+        assert lossy[name] == reference[name], name
 
 
 def test_repeated_prompts_are_analysed_once(tmp_path, monkeypatch, small_batches):
@@ -133,6 +142,38 @@ def test_known_keys_find_add_and_limit():
     assert len(keys) == 5 and not keys.complete
     assert keys.find(np.array([5, 6, 7], np.int64))[0].tolist() == [True, True, False]
     assert keys.ids.tolist() == sorted(keys.ids.tolist())
+
+
+def test_seen_filter_never_forgets_and_rarely_errs():
+    rng = np.random.default_rng(7)
+    added = rng.integers(-2**63, 2**63 - 1, size=200_000, dtype=np.int64)
+    others = rng.integers(-2**63, 2**63 - 1, size=200_000, dtype=np.int64)
+    f = SeenFilter.for_items(len(added))
+    assert f.nbytes * 8 >= 16 * len(added) // 2  # sized from the items (a power of two of bits)
+    assert not f.maybe_contains(added).any()  # empty: every id is certainly new
+    for part in np.array_split(added, 7):
+        f.add(part)
+    assert f.maybe_contains(added).all()  # no false negatives, ever
+    assert f.maybe_contains(others).mean() < 0.02  # ~0.5 % false positives at 16 bits per id
+    assert SeenFilter.for_items(10**9, max_bytes=1 << 20).nbytes == 1 << 20  # the cap holds
+    tiny = SeenFilter(6)
+    tiny.add(added[:1000])
+    assert tiny.maybe_contains(others[:1000]).all()  # full: everything is a maybe, never a miss
+
+
+def test_maybe_repeats_are_set_aside_and_only_new_ones_stored(tmp_path, monkeypatch, small_batches):
+    """Past the exact memory, certainly-new prompts go straight in and nothing is deduplicated
+    by a scan of the whole table; the maybe-repeats are checked at the end."""
+    monkeypatch.setattr(importer, "WORKER_THRESHOLD", 10**12)
+    monkeypatch.setattr(importer, "SeenPrompts", lambda **kw: SeenPrompts(limit=100, **kw))
+    monkeypatch.setattr(ingest, "KnownKeys", lambda: KnownKeys(limit=5))
+    src = _write(tmp_path / "a.csv", _rows(4000, 1))
+    told: list[str] = []
+    with Case(tmp_path / "c.hscase", create=True) as case:
+        importer.import_file(case, src, stage=told.append)
+    assert "checking possibly repeated prompts" in told and "checking possibly repeated templates" in told
+    assert "removing repeated prompts" not in told and "removing repeated templates" not in told
+    assert len(_contents(tmp_path / "c.hscase")["prompts"]) == 613
 
 
 def test_rollup_sums_add_up_exactly_across_calls():
