@@ -190,12 +190,13 @@ def fresh(path: Path) -> Path:
     return path
 
 
-def bench_file(path: Path, repeat: int) -> int:
-    """Hydrascope alone on one given file (too big to load with the peers as well)."""
+def bench_file(path: Path, repeat: int, keep: Path | None = None) -> int:
+    """Hydrascope alone on one given file (too big to load with the peers as well); the case
+    of the last run is kept at ``keep`` if given (to fingerprint it), else deleted."""
     import sqlite3
 
     hs = ROOT / ".venv" / "bin" / "hydrascope"
-    case = fresh(OUT / "file_bench.hscase")
+    case = fresh(keep if keep is not None else OUT / "file_bench.hscase")
     for _ in range(repeat):
         said = OUT / "file_bench.out"
         secs, rss, code = run([str(hs) if hs.exists() else PY, *([] if hs.exists() else ["-m", "app"]),
@@ -208,7 +209,8 @@ def bench_file(path: Path, repeat: int) -> int:
         rows = sqlite3.connect(case).execute("SELECT rows_stored FROM imports").fetchone()[0]
         print(f"  hydrascope import {path.name}: {rows:,} rows in {secs:.1f} s, {rows / secs:,.0f} rows/s, "
               f"peak {rss:,} MB (tree {LAST_TREE_MB[0]:,.0f} MB)", flush=True)
-    fresh(case)
+    if keep is None:
+        fresh(case)
     return 0
 
 
@@ -220,13 +222,14 @@ def main() -> int:
     ap.add_argument("--no-sqlite-utils", action="store_true")
     ap.add_argument("--file", type=Path, help="import this existing export instead (e.g. the full-scale "
                     "simulator CSV); prints Hydrascope's figures only, --repeat times")
+    ap.add_argument("--keep", type=Path, help="with --file: keep the case of the last run here")
     ap.add_argument("--timeline", type=Path, help="with --file: write the memory samples of the last run "
                     "(seconds, importer, workers, tree in MB) to this TSV file")
     args = ap.parse_args()
     if args.timeline is not None:
         TIMELINE.append(args.timeline)
     if args.file is not None:
-        return bench_file(args.file, args.repeat)
+        return bench_file(args.file, args.repeat, args.keep)
     sqlite3_shell = shutil.which("sqlite3")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"sqlite3 shell {subprocess.run([sqlite3_shell, '--version'], capture_output=True, text=True).stdout.split()[0] if sqlite3_shell else 'missing'}")

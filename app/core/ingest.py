@@ -48,7 +48,7 @@ _STATS_COLS = ("events", "first", "last")
 STREAM_CACHE_KB = 32 * 1024
 FINISH_CACHE_KB = 128 * 1024
 #: largest filter of the template ids staged by one import (bytes; see SeenFilter)
-TEMPLATE_FILTER_BYTES = 16 << 20
+TEMPLATE_FILTER_BYTES = 8 << 20
 #: unique hash indexes an append import drops at its start and rebuilds, sorted, at its end
 _HASH_INDEXES = (("prompts", "ux_prompts_id"), ("templates", "ux_templates_id"))
 
