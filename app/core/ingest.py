@@ -2,11 +2,12 @@
 
 :class:`CaseWriter` is the only code that puts events into a case. It takes batches made by
 :func:`app.core.prepare.prepare`, dictionary-encodes their dimensions, appends events, and
-appends the prompts and templates this import has not staged yet, and adds up hourly rollups
-in memory (bounded, see :mod:`app.core.rollups`); at the end it deduplicates prompts and
-templates by hash where a repeat can exist, rebuilds their unique indexes, and stores the
-rollups, each in one sorted pass (keeping random-key B-trees up to date row by row thrashed
-the page cache once they outgrew it, a few million rows in). Everything happens inside one
+appends the prompts and templates this import has certainly not stored yet (setting the
+maybe-repeats aside), and adds up hourly rollups in memory (bounded, see
+:mod:`app.core.rollups`); at the end it rebuilds the unique prompt and template indexes, adds
+the maybe-repeats that turn out new (into a case that held prompts before, it removes repeats
+first), and stores the rollups, each in one sorted pass (keeping random-key B-trees up to
+date row by row thrashed the page cache once they outgrew it, a few million rows in). Everything happens inside one
 ``BEGIN IMMEDIATE`` transaction, so Ctrl-C, a kill or a power cut leaves the case exactly as
 it was: SQLite rolls the journal back on the next open.
 
@@ -212,7 +213,7 @@ class CaseWriter:
         if len(touched):
             with self._step("updating account totals"):
                 con.executemany(
-                "UPDATE accounts SET events = events + ?1, first_seen = min(coalesce(first_seen, ?2), ?2), "
+                    "UPDATE accounts SET events = events + ?1, first_seen = min(coalesce(first_seen, ?2), ?2), "
                     "last_seen = max(coalesce(last_seen, ?3), ?3) WHERE id = ?4",
                     pa.table({"events": a["events"][touched], "first": a["first"][touched],
                               "last": a["last"][touched], "id": touched.astype(np.int64)}),
@@ -232,14 +233,15 @@ class CaseWriter:
                     (str(int(version) + 1 if version is not None else 1),))
 
     def _merge_staged(self) -> None:
-        """Dedup prompts/templates by hash, rebuild their unique indexes, sum staged rollups.
+        """Rebuild the unique prompt/template indexes, add the maybe-repeats that are new, store
+        the rollups.
 
-        Each is one sort over the data instead of millions of random B-tree updates. The
-        repeated ids are found by a GROUP BY and deleted by one scan of the table: at full
-        scale (27M staged prompts, 22 % repeats) that beats finding and deleting them through a
-        temporary index on the hash, which saved 1.4 s at 5M rows (7.7 % repeats) but deletes
-        row by row in random order: the full-scale import took 857.4 s with it and 647.3 s
-        without, back to back on a quiet machine.
+        Each index is one sort over the data instead of millions of random B-tree updates. A
+        table that held rows before this import (or got rows with no word on whether they were
+        new) may hold repeats: they are found by a GROUP BY and deleted by one scan of the
+        table first (96 s for prompts at full scale; deleting through a temporary index on the
+        hash made the full-scale import 857.4 s instead of 647.3 s, back to back). An import
+        into an empty table never needs that: see :meth:`_store` and :meth:`_merge_maybe`.
         """
         con = self.con
         for table, index in _HASH_INDEXES:
