@@ -363,15 +363,17 @@ WORKER_THRESHOLD = 200_000
 
 def _pipeline(first: SourceBatch, rest: Iterator[SourceBatch], plan: _Plan, cap: int, rules,
               enrich: bool, expected_rows: int = 0) -> Iterator[Prepared]:
-    """Prepared batches, made one or two ahead in a producer thread.
+    """Prepared batches, made ahead in a producer thread.
 
     Reading and parsing overlap with the SQLite writes of the previous batch; the queue bounds
-    memory to a few batches. For large files the content analysis of each batch's distinct
-    prompts (regex passes, the most expensive step) runs in one worker process, so it uses the
-    second core instead of competing for this process's GIL. Stopping early (error, cancel,
+    memory to a few batches (one queued, one being written, one being prepared: at 5M rows a
+    queue of two was no faster and took 7-10 MB more). For large files the content analysis of
+    each batch's distinct prompts (regex passes, the most expensive step) runs in worker
+    processes (:mod:`app.io.content_workers`), so it uses the second core instead of competing
+    for this process's GIL. Stopping early (error, cancel,
     Ctrl-C) tells the producer to stop and lets it go.
     """
-    q: queue.Queue = queue.Queue(maxsize=2)
+    q: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
     pool = None
     submit = None
