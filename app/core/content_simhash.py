@@ -22,7 +22,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["string_buffers", "simhash64", "simhash64_reference", "hamming64"]
+__all__ = ["string_buffers", "simhash64", "simhash64_reference", "hamming64", "mix64"]
 
 _U = np.uint64
 _M1, _M2 = _U(0xBF58476D1CE4E5B9), _U(0x94D049BB133111EB)  # splitmix64 finaliser
@@ -50,8 +50,8 @@ def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets - start
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, in place on ``x`` (a fresh uint64 array)."""
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser, in place on ``x`` (a fresh uint64 array), which it returns."""
     x ^= x >> _U(30)
     x *= _M1
     x ^= x >> _U(27)
@@ -109,7 +109,7 @@ def _tokens(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarr
     length = length.astype(np.uint64)
     length *= _K_LEN
     h ^= length
-    return _mix(h), np.searchsorted(s, offsets)
+    return mix64(h), np.searchsorted(s, offsets)
 
 
 def _long_path(unigrams: np.ndarray, pairs: np.ndarray) -> int:
@@ -130,7 +130,7 @@ def _batch(data: np.ndarray, offsets: np.ndarray, long_features: int) -> np.ndar
     # pair feature j joins token j and j + 1 (only used where both are in the same text)
     pair = h[:-1] * _K_PAIR
     pair ^= h[1:]
-    pair = _mix(pair)
+    pair = mix64(pair)
     nfeat = np.where(cnt > 0, 2 * cnt - 1, 0)
 
     for i in np.flatnonzero(nfeat > long_features):

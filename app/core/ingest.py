@@ -385,9 +385,7 @@ class CaseWriter:
             tids, first = np.unique(f.template_id, return_index=True)
             new = ~self._templates.find(tids)[0]
             tids, first = tids[new], first[new]
-            sure = (np.ones(len(tids), bool) if self._templates.complete
-                    else ~self._template_filter.maybe_contains(tids))
-            self._template_filter.add(tids)
+            sure = self._template_filter.admit(tids, exact=self._templates.complete)
             self._store("templates", pa.table({
                 "id": tids, "key": f.keys.take(pa.array(f.key_index[first])).cast(pa.string())}), sure)
             self._templates.add(tids)

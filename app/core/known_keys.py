@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .content_simhash import mix64
+
 __all__ = ["KnownKeys", "FactsLog", "SeenFilter", "KEY_LIMIT", "FILTER_MAX_BYTES"]
 
 #: ids kept per import (16 bytes each with an ordinal, plus 10 in the writer's FactsLog);
@@ -114,15 +116,6 @@ class FactsLog:
 _U = np.uint64
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser of a uint64 array (a new array)."""
-    x = x ^ (x >> _U(30))
-    x *= _U(0xBF58476D1CE4E5B9)
-    x ^= x >> _U(27)
-    x *= _U(0x94D049BB133111EB)
-    return x ^ (x >> _U(31))
-
-
 class SeenFilter:
     """Every id one import has staged, in a Bloom filter: "certainly not staged" or "maybe".
 
@@ -170,7 +163,7 @@ class SeenFilter:
         """The word of each id and the bits it sets there."""
         h = np.asarray(ids, np.int64).view(np.uint64)
         word = (h & self._word_mask).astype(np.int64)
-        h2 = _mix(h)
+        h2 = mix64(h.copy())
         bits = np.zeros(len(h), np.uint64)
         for j in range(self.hashes):
             bits |= _U(1) << ((h2 >> _U(6 * j)) & _U(63))
@@ -184,3 +177,13 @@ class SeenFilter:
     def add(self, ids: np.ndarray) -> None:
         word, bits = self._slots(ids)
         np.bitwise_or.at(self.words, word, bits)
+
+    def admit(self, ids: np.ndarray, exact: bool) -> np.ndarray:
+        """Remember ``ids``, about to be staged, and say which are certainly new.
+
+        ``exact`` says the caller's exact memory still holds every id staged so far, so ids it
+        did not find are new for sure; otherwise this filter decides.
+        """
+        sure = np.ones(len(ids), bool) if exact else ~self.maybe_contains(ids)
+        self.add(ids)
+        return sure

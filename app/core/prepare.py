@@ -115,11 +115,7 @@ class SeenPrompts:
         found, pos = self.keys.find(out.prompt_ids)
         out.stage = np.flatnonzero(~found)
         staged_ids = out.prompt_ids[out.stage]
-        # while the exact memory holds every staged id, not found means new; after that, the
-        # filter says which are certainly new
-        out.stage_sure = (np.ones(len(staged_ids), bool) if self.keys.complete
-                          else ~self.seen.maybe_contains(staged_ids))
-        self.seen.add(staged_ids)
+        out.stage_sure = self.seen.admit(staged_ids, exact=self.keys.complete)
         out.known = np.flatnonzero(found)
         out.known_ordinals = self.keys.columns["ordinal"][pos[found]]
         fits = min(max(self.keys.limit - len(self.keys), 0), len(out.stage))
