@@ -222,7 +222,6 @@ class CaseWriter:
             with self._step("indexing events by account"):
                 con.execute(index_ddl("ix_events_account_cover"))
         s = self.stats
-        s.seconds = time.perf_counter() - self._t0
         con.execute(
             "UPDATE imports SET rows_read=?, rows_stored=?, rows_rejected=?, rows_enriched=?, "
             "finished_at=? WHERE id=?",
@@ -280,11 +279,11 @@ class CaseWriter:
         only a few rows (the filter's false positives) are inserted.
         """
         con, maybe, fresh = self.con, f"temp.maybe_{table}", f"temp.fresh_{table}"
-        columns = ", ".join(name for name, in con.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall())
+        names = [name for name, in con.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall()]
         con.execute(f"CREATE TEMP TABLE fresh_{table} AS SELECT id, min(rowid) AS r FROM {maybe} "
                     "GROUP BY id ORDER BY id")
         con.execute(f"DELETE FROM {fresh} WHERE EXISTS (SELECT 1 FROM main.{table} t WHERE t.id = {fresh}.id)")
-        con.execute(f"INSERT INTO main.{table}({columns}) SELECT {', '.join('m.' + c for c in columns.split(', '))} "
+        con.execute(f"INSERT INTO main.{table}({', '.join(names)}) SELECT {', '.join('m.' + n for n in names)} "
                     f"FROM {fresh} f JOIN {maybe} m ON m.rowid = f.r ORDER BY f.id")
         con.execute(f"DROP TABLE {fresh}")
         con.execute(f"DROP TABLE {maybe}")

@@ -152,8 +152,10 @@ class SeenFilter:
         """A filter sized for ``items`` ids (a power of two of bits, at most ``max_bytes``,
         by default :data:`FILTER_MAX_BYTES`)."""
         cap = FILTER_MAX_BYTES if max_bytes is None else max_bytes
-        bits = min(max(items, 1) * bits_per_item, cap * 8)
-        return cls(max(int(bits - 1).bit_length(), 16))
+        bits_log2 = int(max(items, 1) * bits_per_item - 1).bit_length()  # rounded up
+        while bits_log2 > 16 and 1 << bits_log2 > cap * 8:
+            bits_log2 -= 1
+        return cls(max(bits_log2, 16))
 
     @property
     def nbytes(self) -> int:
@@ -184,6 +186,7 @@ class SeenFilter:
         ``exact`` says the caller's exact memory still holds every id staged so far, so ids it
         did not find are new for sure; otherwise this filter decides.
         """
-        sure = np.ones(len(ids), bool) if exact else ~self.maybe_contains(ids)
-        self.add(ids)
+        word, bits = self._slots(ids)  # once for the test and the add
+        sure = np.ones(len(ids), bool) if exact else (self.words[word] & bits) != bits
+        np.bitwise_or.at(self.words, word, bits)
         return sure
